@@ -1,0 +1,309 @@
+"""Issues, their picks, and the triage that leads to them."""
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Prefetch
+from django.urls import reverse
+from django.utils import timezone
+
+from papers.models import Authorship, Paper
+
+
+class IssueQuerySet(models.QuerySet):
+    def published(self):
+        """The only way public code gets issues: drafts, reviews and scheduled ones never show."""
+        return self.filter(status=Issue.Status.PUBLISHED, published_at__isnull=False)
+
+    def for_public_page(self):
+        """Published issues with everything the issue page shows, in a fixed number of queries."""
+        return self.published().prefetch_related(
+            Prefetch(
+                "picks",
+                queryset=Pick.objects.select_related("paper").prefetch_related(
+                    Prefetch(
+                        "paper__authorships",
+                        queryset=Authorship.objects.select_related("author").order_by("position"),
+                    ),
+                    Prefetch("figures", queryset=Figure.objects.order_by("position", "pk")),
+                ),
+            )
+        )
+
+    def latest_first(self):
+        return self.order_by("-published_at", "-pk")
+
+
+class Issue(models.Model):
+    class Status(models.TextChoices):
+        DRAFT = "draft", "draft"
+        REVIEW = "review", "in review"
+        SCHEDULED = "scheduled", "scheduled"
+        PUBLISHED = "published", "published"
+
+    title = models.CharField(max_length=200)
+    subtitle = models.CharField(max_length=300, blank=True)
+    slug = models.SlugField(
+        max_length=200,
+        unique=True,
+        help_text="The issue's permanent URL. Editable until the first publication, then frozen.",
+    )
+    period_start = models.DateField(help_text="First day of submissions this issue covers.")
+    period_end = models.DateField(help_text="Last day of submissions this issue covers.")
+    byline = models.CharField(max_length=300, blank=True, help_text="Shown under the title.")
+    intro = models.TextField(blank=True, help_text="Markdown. Cite with [^key].")
+    intro_html = models.TextField(blank=True, editable=False)
+    outro = models.TextField(blank=True, help_text="Markdown. Cite with [^key].")
+    outro_html = models.TextField(blank=True, editable=False)
+    references = models.JSONField(
+        default=list,
+        blank=True,
+        editable=False,
+        help_text="The numbered reference list, rendered from the footnotes at save.",
+    )
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.DRAFT)
+    publish_at = models.DateTimeField(
+        null=True, blank=True, help_text="When a scheduled issue goes out by itself."
+    )
+    published_at = models.DateTimeField(
+        null=True, blank=True, help_text="Set once, at the first publication."
+    )
+    publish_error = models.TextField(
+        blank=True, editable=False, help_text="Why the last scheduled publication failed."
+    )
+    editor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="edited_issues",
+    )
+    created = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(
+        default=timezone.now,
+        help_text="Last change readers can see; shown as “updated” after a correction.",
+    )
+    lock_version = models.PositiveIntegerField(
+        default=0, editable=False, help_text="Bumped on every save; refuses stale edits."
+    )
+
+    objects = IssueQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-period_start", "-pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(status__in=["draft", "review", "scheduled", "published"]),
+                name="issue_status_valid",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(period_end__gte=models.F("period_start")),
+                name="issue_period_ordered",
+            ),
+        ]
+
+    def __str__(self):
+        return self.title
+
+    def get_absolute_url(self):
+        return reverse("issues:issue", args=[self.slug])
+
+    @property
+    def is_published(self):
+        return self.status == self.Status.PUBLISHED
+
+    @property
+    def was_corrected(self):
+        """True when readers should see an "updated" date after publication."""
+        return bool(
+            self.published_at
+            and self.updated_at
+            and (self.updated_at - self.published_at).total_seconds() > 60
+        )
+
+
+class Pick(models.Model):
+    issue = models.ForeignKey(Issue, on_delete=models.CASCADE, related_name="picks")
+    paper = models.ForeignKey(Paper, on_delete=models.PROTECT, related_name="picks")
+    position = models.PositiveSmallIntegerField(help_text="1 is the first pick of the issue.")
+    why = models.TextField(blank=True, help_text="Markdown: why this paper matters.")
+    why_html = models.TextField(blank=True, editable=False)
+    key_insights = models.TextField(blank=True, help_text="Markdown: the key insights.")
+    key_insights_html = models.TextField(blank=True, editable=False)
+    code_url = models.URLField(max_length=500, blank=True)
+    demo_url = models.URLField(max_length=500, blank=True)
+    paper_version = models.PositiveIntegerField(
+        default=1, help_text="The arXiv version this commentary was written about."
+    )
+    paper_title = models.TextField(
+        blank=True, help_text="The paper's title as it was when picked; kept if arXiv changes it."
+    )
+    curator = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="picks",
+    )
+    created = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    lock_version = models.PositiveIntegerField(default=0, editable=False)
+
+    class Meta:
+        ordering = ["issue", "position"]
+        constraints = [
+            models.UniqueConstraint(fields=["issue", "paper"], name="pick_paper_once_per_issue"),
+            models.UniqueConstraint(fields=["issue", "position"], name="pick_position_unique"),
+        ]
+
+    def __str__(self):
+        return f"{self.issue} #{self.position}: {self.title}"
+
+    @property
+    def title(self):
+        return self.paper_title or self.paper.title
+
+    @property
+    def has_newer_version(self):
+        return self.paper.version > self.paper_version
+
+
+def figure_upload_to(instance, filename):
+    return f"figures/{timezone.now():%Y/%m}/{filename}"
+
+
+class Figure(models.Model):
+    pick = models.ForeignKey(Pick, on_delete=models.CASCADE, related_name="figures")
+    image = models.ImageField(upload_to=figure_upload_to, width_field="width", height_field="height")
+    width = models.PositiveIntegerField(null=True, editable=False)
+    height = models.PositiveIntegerField(null=True, editable=False)
+    alt_text = models.CharField(
+        max_length=500, help_text="Required: what the figure shows, for readers who can't see it."
+    )
+    caption = models.TextField(blank=True)
+    credit = models.CharField(max_length=300, blank=True, help_text="Source, e.g. the paper.")
+    credit_url = models.URLField(max_length=500, blank=True)
+    position = models.PositiveSmallIntegerField(default=1)
+
+    class Meta:
+        ordering = ["pick", "position", "pk"]
+
+    def __str__(self):
+        return self.alt_text
+
+
+class Revision(models.Model):
+    """A saved state of an Issue or Pick: who, when, and the fields at that time."""
+
+    issue = models.ForeignKey(Issue, on_delete=models.CASCADE, related_name="revisions")
+    pick = models.ForeignKey(Pick, null=True, blank=True, on_delete=models.SET_NULL, related_name="revisions")
+    object_type = models.CharField(max_length=10, help_text="issue or pick.")
+    object_id = models.PositiveBigIntegerField()
+    data = models.JSONField(help_text="The editable fields after the save.")
+    changed_fields = models.JSONField(default=list)
+    comment = models.CharField(max_length=200, blank=True)
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    created = models.DateTimeField(default=timezone.now, db_index=True)
+
+    class Meta:
+        ordering = ["-created", "-pk"]
+
+    def __str__(self):
+        return f"{self.object_type} {self.object_id} at {self.created:%Y-%m-%d %H:%M}"
+
+
+# Triage -----------------------------------------------------------------------
+
+
+class TriageDecision(models.Model):
+    """A paper's triage state in an issue's queue. No row means "new"."""
+
+    class State(models.TextChoices):
+        SHORTLISTED = "shortlisted", "shortlisted"
+        REJECTED = "rejected", "rejected"
+
+    issue = models.ForeignKey(Issue, on_delete=models.CASCADE, related_name="triage")
+    paper = models.ForeignKey(Paper, on_delete=models.CASCADE, related_name="triage")
+    state = models.CharField(max_length=12, choices=State.choices)
+    by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    at = models.DateTimeField(default=timezone.now)
+    note = models.TextField(blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["issue", "paper"], name="triage_once_per_issue"),
+            models.CheckConstraint(
+                condition=models.Q(state__in=["shortlisted", "rejected"]), name="triage_state_valid"
+            ),
+        ]
+        indexes = [models.Index(fields=["paper", "state"])]
+
+    def __str__(self):
+        return f"{self.paper.arxiv_id} {self.state} in {self.issue}"
+
+
+class Vote(models.Model):
+    issue = models.ForeignKey(Issue, on_delete=models.CASCADE, related_name="votes")
+    paper = models.ForeignKey(Paper, on_delete=models.CASCADE, related_name="votes")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="votes")
+    value = models.SmallIntegerField(help_text="+1 or −1.")
+    at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["issue", "paper", "user"], name="vote_once"),
+            models.CheckConstraint(condition=models.Q(value__in=[1, -1]), name="vote_value_valid"),
+        ]
+
+    def __str__(self):
+        return f"{self.value:+d} by {self.user_id} on {self.paper_id}"
+
+
+class TriageNote(models.Model):
+    issue = models.ForeignKey(Issue, on_delete=models.CASCADE, related_name="notes")
+    paper = models.ForeignKey(Paper, on_delete=models.CASCADE, related_name="notes")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    text = models.TextField()
+    at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["at", "pk"]
+
+    def __str__(self):
+        return self.text[:60]
+
+
+class TriageEvent(models.Model):
+    """Every triage change, who and when; undo replays the previous state."""
+
+    issue = models.ForeignKey(Issue, on_delete=models.CASCADE, related_name="triage_events")
+    paper = models.ForeignKey(Paper, on_delete=models.CASCADE, related_name="+")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    action = models.CharField(max_length=20)
+    previous_state = models.CharField(max_length=12, blank=True, help_text="Empty means new.")
+    previous_note = models.TextField(blank=True)
+    undone = models.BooleanField(default=False)
+    at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    class Meta:
+        ordering = ["-at", "-pk"]
+
+    def __str__(self):
+        return f"{self.action} on {self.paper_id}"
+
+
+class TriageSession(models.Model):
+    """A curator's visits to the queue: "new since my last session" reads the previous one."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="triage_sessions"
+    )
+    issue = models.ForeignKey(Issue, on_delete=models.CASCADE, related_name="+")
+    started_at = models.DateTimeField(default=timezone.now)
+    last_seen_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-started_at"]
+        indexes = [models.Index(fields=["user", "issue", "-started_at"])]
+
+    def __str__(self):
+        return f"{self.user_id} from {self.started_at:%Y-%m-%d %H:%M}"
