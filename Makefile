@@ -27,6 +27,8 @@ dev-deps: $(VENV)/.dev-deps
 demo: deps
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py load_demo
+	$(PY) manage.py harvest_sample
+	$(PY) manage.py load_ranking_demo
 	$(PY) manage.py ensure_local_admin
 
 run: demo

@@ -16,7 +16,7 @@ import django
 
 from bench.report import Report
 
-BENCHMARKS = []  # module names under bench/, in the order they run
+BENCHMARKS = ["triage", "pages", "harvest", "snapshot", "editorial"]  # module names under bench/, in the order they run
 
 
 def main(argv):

@@ -4,10 +4,14 @@ import os
 
 from celery import Celery
 
+from curation.redelivery import RestoreUnackedStep
+
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "curation.settings")
 
 app = Celery("curation")
 app.config_from_object("django.conf:settings", namespace="CELERY")
+# Tasks of a killed worker come back within the visibility timeout + 5 s (curation/redelivery.py).
+app.steps["consumer"].add(RestoreUnackedStep)
 app.autodiscover_tasks()
 
 

@@ -23,6 +23,10 @@ def _check_database():
 
 
 def _check_cache():
+    if hasattr(cache, "ping"):
+        # The Redis cache hides its errors from pages; the probe must see them.
+        cache.ping()
+        return
     cache.set("readyz", "1", 5)
     if cache.get("readyz") != "1":
         raise RuntimeError("the cache did not return what was written")
@@ -33,7 +37,7 @@ def _check_broker():
         return  # embedded mode: tasks run in-process
     from curation.celery import app
 
-    with app.connection_for_write() as conn:
+    with app.connection_for_write(settings.CELERY_BROKER_URL) as conn:
         conn.ensure_connection(max_retries=1, timeout=2)
 
 

@@ -71,13 +71,20 @@ INSTALLED_APPS = [
     "rest_framework",
     "rest_framework.authtoken",
     "drf_spectacular",
+    "drf_spectacular_sidecar",
     "papers",
     "issues",
 ]
 
 MIDDLEWARE = [
+    # First, so that every log line of the request and every response carries the id.
+    "curation.logging.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    "curation.limits.RequestLimitsMiddleware",
+    "curation.security.SecurityHeadersMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # Cached public pages are answered here, before sessions/CSRF/auth (issues/page_cache.py).
+    "issues.page_cache.PublicPageCacheMiddleware",
     "corsheaders.middleware.CorsMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -130,10 +137,16 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 if REDIS_URL:
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            # Redis errors are logged, not raised: with Redis down the site and
+            # the API still serve, only slower (see curation/cache.py).
+            "BACKEND": "curation.cache.ResilientRedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": "curation",
             "TIMEOUT": 600,
+            "OPTIONS": {
+                "socket_connect_timeout": float(os.environ.get("REDIS_CONNECT_TIMEOUT", 0.5)),
+                "socket_timeout": float(os.environ.get("REDIS_TIMEOUT", 1)),
+            },
         }
     }
 else:
@@ -144,6 +157,8 @@ else:
             "TIMEOUT": 600,
         }
     }
+# Rendered public pages for anonymous readers (issues/page_cache.py); off only to measure without it.
+PUBLIC_PAGE_CACHE = env_bool("PUBLIC_PAGE_CACHE", True)
 
 # Auth -----------------------------------------------------------------------
 
@@ -157,6 +172,47 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 LOGIN_URL = "admin:login"
+AUTHENTICATION_BACKENDS = [
+    # Refuses every login for a locked-out account or address (curation/lockout.py).
+    "curation.lockout.LockoutBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+# Admin login brute force: this many failures within the window lock the
+# account (or the address) until the window ends.
+LOGIN_FAILURE_LIMIT_PER_ACCOUNT = int(os.environ.get("LOGIN_FAILURE_LIMIT_PER_ACCOUNT", 5))
+LOGIN_FAILURE_LIMIT_PER_ADDRESS = int(os.environ.get("LOGIN_FAILURE_LIMIT_PER_ADDRESS", 20))
+LOGIN_FAILURE_WINDOW = int(os.environ.get("LOGIN_FAILURE_WINDOW", 15 * 60))
+# How many reverse proxies (nginx, a load balancer) append to X-Forwarded-For;
+# 0 trusts only REMOTE_ADDR. Decides which address a failed login counts against.
+TRUSTED_PROXY_COUNT = int(os.environ.get("TRUSTED_PROXY_COUNT", 0))
+
+# Security -------------------------------------------------------------------
+
+# TLS ends at the proxy in front of gunicorn, which must set (not pass on)
+# X-Forwarded-Proto.
+SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", not DEBUG)
+# Probes call the container over plain HTTP from inside the network.
+SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$"]
+SECURE_HSTS_SECONDS = int(os.environ.get("SECURE_HSTS_SECONDS", 0 if DEBUG else 365 * 24 * 3600))
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", not DEBUG)
+# The preload directive only consents to the browsers' preload list; submitting
+# the domain is a separate, deliberate step (hstspreload.org).
+SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", not DEBUG)
+SECURE_REFERRER_POLICY = "strict-origin-when-cross-origin"
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", not DEBUG)
+CSRF_COOKIE_SECURE = env_bool("CSRF_COOKIE_SECURE", not DEBUG)
+SESSION_COOKIE_HTTPONLY = True
+# Editors sign in again after a working day, and when the browser closes.
+SESSION_COOKIE_AGE = int(os.environ.get("SESSION_COOKIE_AGE", 8 * 3600))
+SESSION_EXPIRE_AT_BROWSER_CLOSE = True
+X_FRAME_OPTIONS = "DENY"
+# Anything bigger is refused with 413 before it is read (curation/limits.py);
+# the largest legitimate request is a figure upload.
+MAX_REQUEST_BODY_SIZE = int(os.environ.get("MAX_REQUEST_BODY_SIZE", 10 * 1024 * 1024))
+DATA_UPLOAD_MAX_NUMBER_FIELDS = 2000
 
 # Internationalization -------------------------------------------------------
 
@@ -205,6 +261,11 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
     "visibility_timeout": int(os.environ.get("CELERY_VISIBILITY_TIMEOUT", 3700)),
 }
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# With Redis down, enqueueing gives up in about 2 s instead of 20 (curation/queue.py).
+CELERY_RESULT_BACKEND_TRANSPORT_OPTIONS = {
+    "retry_policy": {"max_retries": 2, "interval_start": 0.2, "interval_step": 0.5, "interval_max": 1},
+}
+CELERY_REDIS_SOCKET_CONNECT_TIMEOUT = 2
 CELERY_TIMEZONE = "UTC"
 # Anything that talks to arXiv goes to its own queue, consumed by a worker
 # with concurrency 1 (see docker-compose.yml).
@@ -212,22 +273,73 @@ CELERY_TASK_ROUTES = {
     "papers.tasks.harvest_source": {"queue": "arxiv"},
     "papers.tasks.fetch_papers": {"queue": "arxiv"},
 }
-CELERY_BEAT_SCHEDULE = {}
+CELERY_BEAT_SCHEDULE = {
+    # Every enabled source, from its high-water mark to now (papers/tasks.py).
+    "harvest-enabled-sources": {
+        "task": "papers.tasks.harvest_enabled_sources",
+        "schedule": float(os.environ.get("HARVEST_EVERY_SECONDS", 6 * 3600)),
+    },
+    # Scheduled issues go out within a minute of their time (issues/tasks.py).
+    "publish-due-issues": {
+        "task": "issues.tasks.publish_due_issues",
+        "schedule": 60.0,
+    },
+}
 
 # arXiv ----------------------------------------------------------------------
 
 ARXIV_API_URL = os.environ.get("ARXIV_API_URL", "https://export.arxiv.org/api/query")
+# arXiv asks for one request every 3 s, over one connection, deployment-wide
+# (papers/politeness.py). Only a local fake server may set 0.
+ARXIV_REQUEST_INTERVAL = float(os.environ.get("ARXIV_REQUEST_INTERVAL", 3.0))
+ARXIV_TIMEOUT = float(os.environ.get("ARXIV_TIMEOUT", 30.0))
+ARXIV_MAX_RETRIES = int(os.environ.get("ARXIV_MAX_RETRIES", 5))
+# First backoff in seconds; doubles on each retry unless arXiv sends Retry-After.
+ARXIV_BACKOFF = float(os.environ.get("ARXIV_BACKOFF", 3.0))
+ARXIV_PAGE_SIZE = int(os.environ.get("ARXIV_PAGE_SIZE", 500))
+# Retries of an empty first page on a weekday before the day counts as unknown.
+ARXIV_EMPTY_FIRST_PAGE_RETRIES = int(os.environ.get("ARXIV_EMPTY_FIRST_PAGE_RETRIES", 2))
+# Days a source with no high-water mark looks back on its first harvest.
+HARVEST_FIRST_DAYS = int(os.environ.get("HARVEST_FIRST_DAYS", 3))
 
 # REST framework -------------------------------------------------------------
 
 REST_FRAMEWORK = {
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "curation.api_errors.ErrorDocumentingAutoSchema",
+    # Token first: an unauthenticated request then gets 401 with WWW-Authenticate: Token.
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "rest_framework.authentication.TokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.AllowAny"],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": ["curation.api_limits.LimitedJSONParser"],
+    "DEFAULT_THROTTLE_CLASSES": [
+        "curation.api_limits.AnonThrottle",
+        "curation.api_limits.UserThrottle",
+    ],
+    "DEFAULT_THROTTLE_RATES": {
+        "anon": os.environ.get("API_THROTTLE_ANON", "120/minute"),
+        "user": os.environ.get("API_THROTTLE_USER", "1200/minute"),
+    },
+    "EXCEPTION_HANDLER": "curation.api_errors.api_exception_handler",
+    "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
 }
+API_PAGE_SIZE = int(os.environ.get("API_PAGE_SIZE", 20))
+API_MAX_PAGE_SIZE = int(os.environ.get("API_MAX_PAGE_SIZE", 100))
+# Public reads may be cached this long by browsers and shared caches.
+API_CACHE_SECONDS = int(os.environ.get("API_CACHE_SECONDS", 60))
 SPECTACULAR_SETTINGS = {
     "TITLE": "curation API",
     "DESCRIPTION": "Published issues, picks, papers and authors of the Best of arXiv.",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    # Docs work offline: Swagger UI and Redoc come from drf-spectacular-sidecar's static files.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "SCHEMA_PATH_PREFIX": r"/api/v1",
+    "COMPONENT_SPLIT_REQUEST": True,
 }
 CORS_URLS_REGEX = r"^/api/.*$"
 CORS_ALLOW_ALL_ORIGINS = True
@@ -236,10 +348,37 @@ CORS_ALLOW_METHODS = ("GET", "HEAD", "OPTIONS")
 # Logging --------------------------------------------------------------------
 
 LOG_LEVEL = os.environ.get("LOG_LEVEL", "INFO")
+# JSON lines in production (one object per line, for the log collector);
+# readable text on a developer's terminal. Both carry the request id / run id.
+LOG_FORMAT = os.environ.get("LOG_FORMAT", "text" if DEBUG else "json")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "filters": {"context": {"()": "curation.logging.ContextFilter"}},
+    "formatters": {
+        "text": {"()": "curation.logging.TextFormatter"},
+        "json": {
+            "()": "pythonjsonlogger.json.JsonFormatter",
+            "fmt": "%(asctime)s %(levelname)s %(name)s %(message)s",
+            "rename_fields": {"asctime": "time", "levelname": "level", "name": "logger"},
+        },
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": "json" if LOG_FORMAT == "json" else "text",
+            "filters": ["context"],
+        }
+    },
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
 }
+# The worker logs through the configuration above instead of Celery's own.
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
+
+# Errors to Sentry when SENTRY_DSN is set and sentry-sdk is installed
+# (optional: pip install sentry-sdk).
+SENTRY_DSN = os.environ.get("SENTRY_DSN", "")
+if SENTRY_DSN:
+    from curation.logging import init_sentry
+
+    init_sentry(SENTRY_DSN, environment=os.environ.get("SENTRY_ENVIRONMENT", "production"))

@@ -1,17 +1,34 @@
+import re
+
 from django.conf import settings
 from django.contrib import admin
-from django.urls import include, path
+from django.urls import include, path, re_path
+
+from issues import preview as issue_preview
 
 from . import health
+from .lockout import LockoutAdminAuthenticationForm
+from .media import serve_media
 
 urlpatterns = [
     path("healthz", health.healthz, name="healthz"),
     path("readyz", health.readyz, name="readyz"),
     path("admin/", admin.site.urls),
+    # Signed, expiring draft previews for outsiders (issues/preview.py).
+    path("preview/<str:token>/", issue_preview.preview_issue, name="issue_preview"),
+    path("api/", include("curation.api_urls")),
     path("", include("issues.urls")),
 ]
 
-if settings.DEBUG:
-    from django.conf.urls.static import static
+# The admin login form says plainly when repeated failures locked an account.
+admin.site.login_form = LockoutAdminAuthenticationForm
 
-    urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)
+if settings.DEBUG:
+    # Uploaded files with the headers that keep them inert (production: the proxy serves them).
+    urlpatterns += [
+        re_path(
+            rf"^{re.escape(settings.MEDIA_URL.lstrip('/'))}(?P<path>.*)$",
+            serve_media,
+            {"document_root": settings.MEDIA_ROOT},
+        )
+    ]

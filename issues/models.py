@@ -16,7 +16,11 @@ class IssueQuerySet(models.QuerySet):
 
     def for_public_page(self):
         """Published issues with everything the issue page shows, in a fixed number of queries."""
-        return self.published().prefetch_related(
+        return self.published().with_page_contents()
+
+    def with_page_contents(self):
+        """Prefetch what the issue page shows; staff previews use it without ``published()``."""
+        return self.prefetch_related(
             Prefetch(
                 "picks",
                 queryset=Pick.objects.select_related("paper").prefetch_related(
@@ -31,6 +35,24 @@ class IssueQuerySet(models.QuerySet):
 
     def latest_first(self):
         return self.order_by("-published_at", "-pk")
+
+    def with_neighbours(self):
+        """Annotate the previous and next *published* issues' slug and title, in the same query."""
+        published = Issue.objects.published()
+        older = published.filter(
+            models.Q(published_at__lt=models.OuterRef("published_at"))
+            | models.Q(published_at=models.OuterRef("published_at"), pk__lt=models.OuterRef("pk"))
+        ).order_by("-published_at", "-pk")
+        newer = published.filter(
+            models.Q(published_at__gt=models.OuterRef("published_at"))
+            | models.Q(published_at=models.OuterRef("published_at"), pk__gt=models.OuterRef("pk"))
+        ).order_by("published_at", "pk")
+        return self.annotate(
+            previous_slug=models.Subquery(older.values("slug")[:1]),
+            previous_title=models.Subquery(older.values("title")[:1]),
+            next_slug=models.Subquery(newer.values("slug")[:1]),
+            next_title=models.Subquery(newer.values("title")[:1]),
+        )
 
 
 class Issue(models.Model):
@@ -183,12 +205,28 @@ class Figure(models.Model):
     credit = models.CharField(max_length=300, blank=True, help_text="Source, e.g. the paper.")
     credit_url = models.URLField(max_length=500, blank=True)
     position = models.PositiveSmallIntegerField(default=1)
+    renditions = models.JSONField(
+        default=list,
+        blank=True,
+        editable=False,
+        help_text="Smaller copies for responsive images: [{width, height, name}], made at upload.",
+    )
 
     class Meta:
         ordering = ["pick", "position", "pk"]
 
     def __str__(self):
         return self.alt_text
+
+    @property
+    def srcset(self):
+        """``srcset`` for the responsive renditions plus the original, for <img>."""
+        from django.core.files.storage import default_storage
+
+        items = [f"{default_storage.url(r['name'])} {r['width']}w" for r in self.renditions]
+        if self.image and self.width:
+            items.append(f"{self.image.url} {self.width}w")
+        return ", ".join(items)
 
 
 class Revision(models.Model):
@@ -201,6 +239,9 @@ class Revision(models.Model):
     data = models.JSONField(help_text="The editable fields after the save.")
     changed_fields = models.JSONField(default=list)
     comment = models.CharField(max_length=200, blank=True)
+    lock_version = models.PositiveIntegerField(
+        default=0, help_text="The object's lock_version after this save: finds what an editor started from."
+    )
     user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
     created = models.DateTimeField(default=timezone.now, db_index=True)
 
@@ -281,6 +322,12 @@ class TriageEvent(models.Model):
     action = models.CharField(max_length=20)
     previous_state = models.CharField(max_length=12, blank=True, help_text="Empty means new.")
     previous_note = models.TextField(blank=True)
+    # What else undo needs: the previous decision's who/when, the previous vote,
+    # the note or pick that the change created.
+    detail = models.JSONField(default=dict, blank=True)
+    batch = models.UUIDField(
+        null=True, blank=True, db_index=True, help_text="Changes made in one bulk action undo together."
+    )
     undone = models.BooleanField(default=False)
     at = models.DateTimeField(default=timezone.now, db_index=True)
 
@@ -307,3 +354,36 @@ class TriageSession(models.Model):
 
     def __str__(self):
         return f"{self.user_id} from {self.started_at:%Y-%m-%d %H:%M}"
+
+
+class AddedCandidate(models.Model):
+    """A paper added to an issue's queue by hand, whatever its submission date."""
+
+    issue = models.ForeignKey(Issue, on_delete=models.CASCADE, related_name="added_candidates")
+    paper = models.ForeignKey(Paper, on_delete=models.CASCADE, related_name="added_to_issues")
+    by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["issue", "paper"], name="added_candidate_once"),
+        ]
+
+    def __str__(self):
+        return f"{self.paper_id} added to {self.issue_id}"
+
+
+class SeenPaper(models.Model):
+    """A curator has seen this paper in a queue: powers the "unseen by me" filter."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    paper = models.ForeignKey(Paper, on_delete=models.CASCADE, related_name="+")
+    at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["user", "paper"], name="seen_paper_once"),
+        ]
+
+    def __str__(self):
+        return f"{self.paper_id} seen by {self.user_id}"

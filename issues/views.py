@@ -1,26 +1,88 @@
-"""Public pages. Every view starts from ``Issue.objects.published()``."""
+"""Public pages. Every view starts from ``Issue.objects.published()``.
 
-from django.http import Http404
+The one exception is a staff member opening an unpublished issue's address:
+they get a preview (never cached); everyone else gets a 404, on every page.
+"""
+
+from itertools import groupby
+
+from django.conf import settings
+from django.core.paginator import Paginator
+from django.db.models import Prefetch
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, render
+from django.views.decorators.http import require_safe
 
-from papers.models import Author, Paper
+from papers.models import Author, Authorship, Paper
 
 from .models import Issue, Pick
+from .page_cache import cached_public_page, set_last_modified
+from .search import SearchFilters, highlight, search_facets, search_published
+
+SEARCH_PAGE_SIZE = 10
 
 
+def _is_staff(request):
+    # No session cookie: anonymous, known without touching the session table.
+    return settings.SESSION_COOKIE_NAME in request.COOKIES and request.user.is_staff
+
+
+def _canonical(path):
+    return f"{settings.SITE_URL}{path}"
+
+
+@require_safe
+@cached_public_page
 def home(request):
-    issue = Issue.objects.for_public_page().latest_first().first()
-    return render(request, "issues/issue_detail.html", {"issue": issue, "is_home": True})
+    # 1 the latest issue with its neighbours, 2 picks+papers, 3 authorships+authors, 4 figures
+    issue = Issue.objects.for_public_page().with_neighbours().latest_first().first()
+    context = {"issue": issue, "is_home": True, "canonical": _canonical("/")}
+    response = render(request, "issues/issue_detail.html", context)
+    return set_last_modified(response, issue.updated_at if issue else None)
 
 
+@require_safe
+@cached_public_page
 def issue_detail(request, slug):
-    issue = get_object_or_404(Issue.objects.for_public_page(), slug=slug)
-    return render(request, "issues/issue_detail.html", {"issue": issue})
+    if _is_staff(request):
+        # Staff preview an unpublished issue at its future address.
+        issues = Issue.objects.with_page_contents()
+    else:
+        issues = Issue.objects.for_public_page()
+    issue = get_object_or_404(issues.with_neighbours(), slug=slug)
+    context = {"issue": issue, "canonical": _canonical(issue.get_absolute_url())}
+    response = render(request, "issues/issue_detail.html", context)
+    return set_last_modified(response, issue.updated_at if issue.is_published else None)
 
 
+@require_safe
+@cached_public_page
+def archive(request):
+    # 1 the published issues, 2 their picks with paper titles
+    issues = list(
+        Issue.objects.published()
+        .latest_first()
+        .prefetch_related(
+            Prefetch(
+                "picks",
+                queryset=Pick.objects.select_related("paper").only(
+                    "issue", "paper", "position", "paper_title", "paper__title", "paper__arxiv_id"
+                ),
+            )
+        )
+    )
+    years = [(year, list(items)) for year, items in groupby(issues, key=lambda i: i.published_at.year)]
+    context = {"years": years, "canonical": _canonical(request.path)}
+    response = render(request, "issues/archive.html", context)
+    return set_last_modified(response, max((i.updated_at for i in issues), default=None))
+
+
+@require_safe
+@cached_public_page
 def paper_detail(request, arxiv_id):
+    # 1 the paper, 2 its authorships with authors, 3 its published picks with their issues
     paper = get_object_or_404(Paper.objects.with_authors(), arxiv_id=arxiv_id)
-    picks = (
+    picks = list(
         Pick.objects.filter(issue__in=Issue.objects.published(), paper=paper)
         .select_related("issue")
         .order_by("-issue__published_at")
@@ -28,16 +90,83 @@ def paper_detail(request, arxiv_id):
     if not picks:
         # Only papers that were published as picks have a public page.
         raise Http404("No published pick of this paper.")
-    return render(request, "issues/paper_detail.html", {"paper": paper, "picks": picks})
+    context = {"paper": paper, "picks": picks, "canonical": _canonical(paper.get_absolute_url())}
+    return render(request, "issues/paper_detail.html", context)
 
 
+@require_safe
+@cached_public_page
 def author_detail(request, slug):
+    # 1 the author, 2 their published picks with issues and papers, 3 those papers' authorships
     author = get_object_or_404(Author, slug=slug)
     picks = list(
         Pick.objects.filter(issue__in=Issue.objects.published(), paper__authors=author)
         .select_related("issue", "paper")
+        .prefetch_related(
+            Prefetch(
+                "paper__authorships",
+                queryset=Authorship.objects.select_related("author").order_by("position"),
+            )
+        )
         .order_by("-issue__published_at", "position")
     )
     if not picks:
         raise Http404("No published pick by this author.")
-    return render(request, "issues/author_detail.html", {"author": author, "picks": picks})
+    context = {"author": author, "picks": picks, "canonical": _canonical(author.get_absolute_url())}
+    return render(request, "issues/author_detail.html", context)
+
+
+@require_safe
+def search(request):
+    # 1 facet years, 2 facet categories; with a query: 3 the count, 4 the page of results
+    filters = _search_filters(request)
+    years, categories = search_facets()
+    page = None
+    if filters.query:
+        paginator = Paginator(search_published(filters), SEARCH_PAGE_SIZE)
+        page = paginator.get_page(request.GET.get("page"))
+        highlight(page.object_list, filters.query)
+    context = {
+        "filters": filters,
+        "page": page,
+        "years": years,
+        "categories": categories,
+        "canonical": _canonical(request.path),
+        "base_query": _query_without_page(request),
+    }
+    return render(request, "issues/search.html", context)
+
+
+def _search_filters(request):
+    year = request.GET.get("year", "")
+    return SearchFilters(
+        query=request.GET.get("q", "")[:200],
+        year=int(year) if year.isdigit() and len(year) == 4 else None,
+        category=request.GET.get("category", "")[:32],
+    )
+
+
+def _query_without_page(request):
+    params = request.GET.copy()
+    params.pop("page", None)
+    return params.urlencode()
+
+
+@require_safe
+@cached_public_page
+def about(request):
+    return render(request, "issues/about.html", {"canonical": _canonical(request.path)})
+
+
+@require_safe
+def robots_txt(request):
+    lines = [
+        "User-agent: *",
+        "Disallow: /admin/",
+        "Disallow: /api/",
+        "Disallow: /search/",
+        "",
+        f"Sitemap: {settings.SITE_URL}/sitemap.xml",
+        "",
+    ]
+    return HttpResponse("\n".join(lines), content_type="text/plain; charset=utf-8")

@@ -1,6 +1,7 @@
 """Papers as arXiv knows them, the people who wrote them, and how we harvest them."""
 
 import unicodedata
+from datetime import UTC, datetime, time, timedelta
 
 from django.conf import settings
 from django.contrib.postgres.search import SearchVectorField
@@ -64,6 +65,42 @@ class PaperQuerySet(models.QuerySet):
             return self.filter(categories__contains=[category])
         # SQLite has no JSON containment: match the quoted item in the JSON text.
         return self.filter(categories__icontains=f'"{category}"')
+
+    def in_any_category(self, categories):
+        """Papers listed in any of ``categories`` (a harvest source's pool)."""
+        query = models.Q(pk__in=[])
+        for category in categories:
+            if connection.vendor == "postgresql":
+                query |= models.Q(categories__contains=[category])
+            else:
+                query |= models.Q(categories__icontains=f'"{category}"')
+        return self.filter(query)
+
+    def candidates_for(self, issue):
+        """The papers in ``issue``'s triage queue.
+
+        Submitted inside the issue's period (UTC days, as arXiv lists them) or
+        added to it by hand; minus papers rejected in any issue (a rejection is
+        remembered for every later queue) and papers picked in any issue.
+        """
+        # issues depends on papers, so its models are imported here, not at the top.
+        from issues.models import AddedCandidate, Pick, TriageDecision
+
+        start = datetime.combine(issue.period_start, time.min, tzinfo=UTC)
+        end = datetime.combine(issue.period_end + timedelta(days=1), time.min, tzinfo=UTC)
+        in_period = models.Q(submitted_at__gte=start, submitted_at__lt=end)
+        # The few hand-added ids are read now: a literal list lets PostgreSQL use the
+        # submitted_at index (an OR with a subquery would filter every row instead).
+        added = list(AddedCandidate.objects.filter(issue=issue).values_list("paper_id", flat=True))
+        rejected = TriageDecision.objects.filter(
+            paper=models.OuterRef("pk"), state=TriageDecision.State.REJECTED
+        )
+        picked = Pick.objects.filter(paper=models.OuterRef("pk"))
+        return (
+            self.filter(in_period | models.Q(pk__in=added) if added else in_period)
+            .exclude(models.Exists(rejected))
+            .exclude(models.Exists(picked))
+        )
 
     def with_authors(self):
         return self.prefetch_related(
@@ -167,6 +204,10 @@ class HarvestSource(models.Model):
         blank=True,
         help_text="Submissions up to here are committed. Advances only after a run commits.",
     )
+    # The lease that keeps two harvests of a source apart on SQLite (PostgreSQL
+    # uses an advisory lock, released even if the worker dies).
+    lease_token = models.CharField(max_length=64, blank=True, editable=False)
+    lease_expires_at = models.DateTimeField(null=True, blank=True, editable=False)
     created = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -199,6 +240,17 @@ class HarvestRun(models.Model):
     unchanged_count = models.PositiveIntegerField(default=0)
     retries = models.PositiveIntegerField(default=0)
     error = models.TextField(blank=True)
+    unknown_days = models.JSONField(
+        default=list,
+        blank=True,
+        help_text="Weekdays arXiv answered with an empty first page: unknown, not zero; retried next run.",
+    )
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    resume_line = models.PositiveBigIntegerField(
+        default=0, help_text="Snapshot imports: lines committed so far; a rerun resumes after them."
+    )
     started_at = models.DateTimeField(auto_now_add=True, db_index=True)
     finished_at = models.DateTimeField(null=True, blank=True)
 

@@ -7,20 +7,27 @@ With CURATION_NO_SKIPS=1 (CI against the real services) any skip fails the run.
 
 import os
 import shutil
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from django.conf import settings
 from django.contrib.auth.models import Group
 from django.db import connection
+from django.utils import timezone
 
 from issues.markdown import render_issue
 from issues.models import Issue, Pick
-from issues.publishing import publish_issue
+from issues.publishing import publish_issue, schedule_issue, submit_for_review
 from papers.ingest import PaperRecord, import_entries
 from papers.models import Paper
 
 NO_SKIPS = os.environ.get("CURATION_NO_SKIPS") == "1"
+
+# Tests speak plain HTTP (the test client, live_server): with DEBUG off the
+# production defaults would redirect every request to https. Set before any
+# handler loads SecurityMiddleware; tests of the redirect turn it back on.
+settings.SECURE_SSL_REDIRECT = False
+settings.SESSION_COOKIE_SECURE = settings.CSRF_COOKIE_SECURE = False
 _skipped = []
 
 
@@ -80,7 +87,8 @@ def make_user(django_user_model, username, group=None, **extra):
         username, f"{username}@example.org", "pw-1234567890", **extra
     )
     if group:
-        user.groups.add(Group.objects.get(name=group))
+        # get_or_create: a transactional test before this one flushed the migrations' groups.
+        user.groups.add(Group.objects.get_or_create(name=group)[0])
     return user
 
 
@@ -156,12 +164,14 @@ def make_issue(slug="march-2021", picks=0, status="draft", **overrides):
             key_insights=f"Insight number {position}.",
         )
     render_issue(issue)
+    # Through the transition functions, as the admin and the scheduler do.
     if status == "published":
-        editor = make_publisher()
-        issue = publish_issue(issue, by=editor)
-    elif status != "draft":
-        Issue.objects.filter(pk=issue.pk).update(status=status)
-        issue.refresh_from_db()
+        issue = publish_issue(issue, by=make_publisher())
+    elif status == "review":
+        issue = submit_for_review(issue, by=make_publisher())
+    elif status == "scheduled":
+        publish_at = overrides.get("publish_at") or timezone.now() + timedelta(days=1)
+        issue = schedule_issue(issue, by=make_publisher(), publish_at=publish_at)
     return issue
 
 
@@ -170,5 +180,5 @@ def make_publisher():
 
     user, created = get_user_model().objects.get_or_create(username="factory-editor")
     if created:
-        user.groups.add(Group.objects.get(name="Editors"))
+        user.groups.add(Group.objects.get_or_create(name="Editors")[0])
     return user

@@ -1,7 +1,7 @@
 """The demo issue: the ten April 2021 papers with commentary we wrote."""
 
 import json
-from datetime import date, datetime
+from datetime import datetime
 from pathlib import Path
 
 from django.contrib.auth import get_user_model
@@ -11,8 +11,9 @@ from django.db import transaction
 
 from papers.ingest import PaperRecord, import_entries
 
-from ..markdown import render_issue
-from ..models import Figure, Issue, Pick
+from ..editing import ISSUE_FIELDS, add_pick, save_issue
+from ..figures import add_figure
+from ..models import Issue
 from ..publishing import EDITORS_GROUP, publish_issue
 
 DEMO_DIR = Path(__file__).resolve().parent
@@ -68,44 +69,38 @@ def load_demo():
 
     papers = Paper.objects.in_bulk([p["arxiv_id"] for p in data["papers"]], field_name="arxiv_id")
     editor = demo_editor()
-    issue = Issue.objects.create(
-        title=meta["title"],
-        subtitle=meta.get("subtitle", ""),
-        slug=meta["slug"],
-        period_start=date.fromisoformat(meta["period_start"]),
-        period_end=date.fromisoformat(meta["period_end"]),
-        byline=meta.get("byline", ""),
-        intro=meta.get("intro", ""),
-        outro=meta.get("outro", ""),
-        editor=editor,
+    # The same functions the admin uses: revisions, rendering and footnote
+    # numbering come out exactly as for an issue composed by hand.
+    issue = save_issue(
+        Issue(),
+        by=editor,
+        data={name: meta.get(name, "") for name in ISSUE_FIELDS},
+        lock_version=0,
     )
-    for entry in data["papers"]:
+    for entry in sorted(data["papers"], key=lambda e: e["position"]):
         paper = papers[entry["arxiv_id"]]
-        pick = Pick.objects.create(
-            issue=issue,
-            paper=paper,
-            position=entry["position"],
+        pick = add_pick(
+            issue,
+            paper,
+            by=editor,
             why=entry["why"],
             key_insights=entry["key_insights"],
             code_url=entry.get("code_url") or "",
             demo_url=entry.get("demo_url") or "",
             paper_version=entry.get("version_curated") or paper.version,
             paper_title=entry["title"],
-            curator=editor,
         )
-        for position, figure in enumerate(entry.get("figures", []), start=1):
+        for figure in entry.get("figures", []):
             with open(DEMO_DIR / "figures" / figure["file"], "rb") as handle:
-                item = Figure(
-                    pick=pick,
+                add_figure(
+                    pick,
+                    by=editor,
+                    image=File(handle, name=figure["file"]),
                     alt_text=figure["alt_text"],
                     caption=figure.get("caption", ""),
                     credit=figure.get("credit", ""),
                     credit_url=figure.get("credit_url", ""),
-                    position=position,
                 )
-                item.image.save(figure["file"], File(handle), save=False)
-                item.save()
-    render_issue(issue)
     published_at = _parse_time(meta["published_at"])
     issue = publish_issue(issue, by=editor, at=published_at)
     return issue, True

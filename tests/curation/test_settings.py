@@ -55,6 +55,6 @@ def test_environment_selects_the_real_services():
     assert result.stdout.split() == [
         "False",
         "django.db.backends.postgresql",
-        "django.core.cache.backends.redis.RedisCache",
+        "curation.cache.ResilientRedisCache",
         "False",
     ]

@@ -1,0 +1,263 @@
+"""The JSON API under load against plain Django views serving the same rows.
+
+gunicorn (2 gthread workers × 4 threads, production settings with DEBUG off,
+the Redis cache the throttles use) serves a dedicated PostgreSQL database,
+``curation_bench_api``: the demo issue plus a published issue of 50 picks, so
+``/api/v1/picks/?page_size=50`` returns a full page. The baselines are plain
+Django views returning the same picks (and the same issue with its picks) as
+``JsonResponse`` built from ``.values()``; they live in the benchmark's own
+URLconf (bench/api_urls.py, via bench/api_settings.py), served by the same
+gunicorn in the same run. Target: the API reaches ≥ 0.5× the baseline's
+requests/s. Load: wrk when installed, else a small thread-based generator;
+8 connections on loopback, a few seconds per figure (BENCH_SCALE shortens).
+"""
+
+import http.client
+import json
+import os
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+import psycopg
+
+ROOT = Path(__file__).resolve().parent.parent
+BENCH_DB = "curation_bench_api"
+REDIS_URL = os.environ.get("BENCH_API_REDIS_URL", "redis://127.0.0.1:6379/12")
+CONNECTIONS = 8
+EXTRA_PICKS = 50
+GROUP = "JSON API"
+
+SEED = f"""
+from datetime import UTC, date, datetime, timedelta
+from issues.demo.loader import demo_editor
+from issues.markdown import render_issue
+from issues.models import Issue, Pick
+from issues.publishing import publish_issue
+from papers.ingest import PaperRecord, import_entries
+from papers.models import Paper
+
+when = datetime(2021, 5, 3, tzinfo=UTC)
+records = [
+    PaperRecord(
+        arxiv_id=f"2105.{{n:05d}}", version=1, title=f"Benchmark paper {{n}} on learning things",
+        abstract="An abstract of a few sentences. " * 6,
+        authors=[(f"Bench Author {{n}}", ""), ("Bench Shared", ""), (f"Bench Third {{n % 7}}", "")],
+        primary_category="cs.LG", categories=["cs.LG", "stat.ML"],
+        submitted_at=when + timedelta(hours=n), updated_at=when + timedelta(hours=n),
+        code_url="https://github.com/example/repo" if n % 2 else "",
+    )
+    for n in range(1, {EXTRA_PICKS} + 1)
+]
+import_entries(records)
+issue = Issue.objects.create(
+    title="May 2021", slug="may-2021", period_start=date(2021, 5, 1), period_end=date(2021, 5, 31),
+    intro="Fifty picks for the benchmark.",
+)
+papers = Paper.objects.filter(arxiv_id__startswith="2105.").order_by("arxiv_id")
+Pick.objects.bulk_create(
+    Pick(issue=issue, paper=p, position=i, why=f"Why pick {{i}} *matters*.", key_insights=f"- insight {{i}}")
+    for i, p in enumerate(papers, start=1)
+)
+render_issue(issue)
+publish_issue(issue, by=demo_editor())
+"""
+
+
+def seconds():
+    return max(1.0, 6.0 * float(os.environ.get("BENCH_SCALE", "1")))
+
+
+def _database_url():
+    url = os.environ.get("DATABASE_URL", "")
+    if not url.startswith(("postgres://", "postgresql://")):
+        url = "postgres://postgres@127.0.0.1:5432/postgres"
+    parts = urlsplit(url)
+    with psycopg.connect(urlunsplit(parts._replace(path="/postgres")), autocommit=True) as admin:
+        admin.execute(f'DROP DATABASE IF EXISTS "{BENCH_DB}" WITH (FORCE)')
+        admin.execute(f'CREATE DATABASE "{BENCH_DB}"')
+    return urlunsplit(parts._replace(path=f"/{BENCH_DB}"))
+
+
+def _environment(workdir):
+    env = {k: v for k, v in os.environ.items() if k not in {"CELERY_BROKER_URL", "DJANGO_SETTINGS_MODULE"}}
+    env.update(
+        DATABASE_URL=_database_url(),
+        REDIS_URL=REDIS_URL,
+        SECRET_KEY=os.environ.get("SECRET_KEY") or "bench-only-not-secret",
+        DEBUG="0",
+        ALLOWED_HOSTS="127.0.0.1,localhost",
+        SECURE_SSL_REDIRECT="0",
+        SECURE_HSTS_SECONDS="0",
+        # The load generator is one client: the rate limits would measure themselves.
+        API_THROTTLE_ANON="100000000/minute",
+        API_THROTTLE_USER="100000000/minute",
+        VAR_DIR=str(workdir),
+        MEDIA_ROOT=str(workdir / "media"),
+        STATIC_ROOT=str(workdir / "static"),
+        LOG_LEVEL="WARNING",
+        PYTHONPATH=str(ROOT),
+    )
+    return env
+
+
+def _manage(env, *args):
+    subprocess.run([sys.executable, "manage.py", *args], cwd=ROOT, env=env, check=True, capture_output=True)
+
+
+def _free_port():
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _get(port, path):
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    try:
+        connection.request("GET", path)
+        response = connection.getresponse()
+        return response.status, response.read()
+    finally:
+        connection.close()
+
+
+def _start_gunicorn(env, port):
+    process = subprocess.Popen(
+        [
+            str(Path(sys.executable).with_name("gunicorn")),
+            "curation.wsgi",
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--workers",
+            "2",
+            "--worker-class",
+            "gthread",
+            "--threads",
+            "4",
+            "--access-logfile",
+            "/dev/null",
+            "--log-level",
+            "warning",
+            "--max-requests",
+            "0",
+        ],
+        cwd=ROOT,
+        env={**env, "DJANGO_SETTINGS_MODULE": "bench.api_settings"},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            if _get(port, "/healthz")[0] == 200:
+                return process
+        except OSError:
+            time.sleep(0.2)
+    process.terminate()
+    raise RuntimeError(f"gunicorn did not start: {process.stderr.read().decode()[-2000:]}")
+
+
+def _stop(process):
+    process.terminate()
+    try:
+        process.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        process.kill()
+
+
+def _wrk(port, path, duration):
+    command = ["wrk", "-t2", f"-c{CONNECTIONS}", f"-d{duration:.0f}s", "--timeout", "5s"]
+    output = subprocess.run(
+        [*command, f"http://127.0.0.1:{port}{path}"], capture_output=True, text=True, check=True
+    ).stdout
+    rate = float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1))
+    bad = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", output)
+    if bad:
+        raise RuntimeError(f"{bad.group(1)} failed responses from {path}")
+    return rate
+
+
+def _python_load(port, path, duration):
+    """Requests/s from CONNECTIONS threads, each a keep-alive HTTP client, for ``duration`` s."""
+    done, errors = [0] * CONNECTIONS, []
+    stop = time.monotonic() + duration
+
+    def worker(index):
+        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+        while time.monotonic() < stop:
+            try:
+                connection.request("GET", path)
+                response = connection.getresponse()
+                response.read()
+                if response.status != 200:
+                    errors.append(response.status)
+                done[index] += 1
+            except OSError:
+                connection.close()
+                connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+        connection.close()
+
+    threads = [threading.Thread(target=worker, args=(i,)) for i in range(CONNECTIONS)]
+    started = time.monotonic()
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    if errors:
+        raise RuntimeError(f"{len(errors)} failed responses from {path}")
+    return sum(done) / (time.monotonic() - started)
+
+
+def _rate(port, path):
+    status, body = _get(port, path)
+    if status != 200:
+        raise RuntimeError(f"{path} answered {status}: {body[:300]!r}")
+    # Warm up both workers' connections and caches before measuring.
+    for _ in range(20):
+        _get(port, path)
+    if shutil.which("wrk"):
+        return _wrk(port, path, seconds())
+    return _python_load(port, path, seconds())
+
+
+def run(report):
+    if not shutil.which("wrk"):
+        print("   wrk not found (apt-get install wrk): using the slower Python load generator", flush=True)
+    with tempfile.TemporaryDirectory(prefix="bench-api-") as tmp:
+        env = _environment(Path(tmp))
+        _manage(env, "migrate", "--noinput")
+        _manage(env, "load_demo")
+        _manage(env, "shell", "-c", SEED)
+        port = _free_port()
+        server = _start_gunicorn(env, port)
+        try:
+            api_picks = json.loads(_get(port, "/api/v1/picks/?page_size=50")[1])["results"]
+            base_picks = json.loads(_get(port, "/bench/picks/")[1])["results"]
+            if [p["id"] for p in api_picks] != [p["id"] for p in base_picks] or len(api_picks) != 50:
+                raise RuntimeError("the API and the baseline do not return the same 50 picks")
+            figures = [
+                ("picks/?page_size=50", "/api/v1/picks/?page_size=50", "/bench/picks/"),
+                ("issues/april-2021/ (demo)", "/api/v1/issues/april-2021/", "/bench/issues/april-2021/"),
+            ]
+            for name, api_path, baseline_path in figures:
+                baseline = _rate(port, baseline_path)
+                value = _rate(port, api_path)
+                report.add(
+                    GROUP,
+                    f"{name} requests/s",
+                    value,
+                    "req/s",
+                    baseline=baseline,
+                    baseline_label="JsonResponse from .values(), same gunicorn",
+                    target="≥ 0.5×",
+                    passed=value >= 0.5 * baseline,
+                )
+        finally:
+            _stop(server)

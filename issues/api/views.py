@@ -1,0 +1,560 @@
+"""API views of issues and picks: public reads, then the curation workflow.
+
+Public views start from ``Issue.objects.published()``. Curation views are thin
+callers of the same functions as the admin (issues.editing, issues.triage,
+issues.publishing): those check the caller's role again and do the work in
+one transaction; the views translate their refusals into the error shape.
+"""
+
+from django import forms
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db.models import Count, F, OuterRef, Prefetch, Subquery, Sum, Value
+from django.db.models.functions import Coalesce
+from django.http import Http404
+from django.shortcuts import get_object_or_404
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema
+from rest_framework import generics
+from rest_framework.exceptions import ValidationError
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from curation.api_errors import APIConflict
+from papers.api import UNUSED_PAPER_FIELDS, attach_authors, resolve_arxiv_id
+from papers.models import Paper, WatchlistEntry
+
+from .. import editing, publishing, triage
+from ..models import Figure, Issue, Pick, TriageDecision, Vote
+from ..triage_views import QueueFilterForm, queue_queryset
+from .filters import PICK_PARAMETERS, filter_picks
+from .permissions import IsCurator
+from .reads import PAGE_PARAMETERS, ConditionalReadMixin, CursorPage, Ordering, latest
+from .serializers import (
+    CandidateSerializer,
+    IssueDetailSerializer,
+    IssueSerializer,
+    NoteSerializer,
+    PickCreateSerializer,
+    PickListSerializer,
+    PickUpdateSerializer,
+    ReorderSerializer,
+    ScheduleSerializer,
+    StaffIssueSerializer,
+    StaffPickSerializer,
+    TriageResultSerializer,
+    VoteSerializer,
+)
+from .strict import KnownQueryParametersMixin
+
+
+def _pick_details():
+    """What a pick's JSON shows, in a fixed number of queries whatever the number of picks."""
+    return (
+        Pick.objects.select_related("issue", "paper")
+        .defer(
+            *(f"paper__{name}" for name in UNUSED_PAPER_FIELDS),
+            # A list repeats the issue on every pick: only its reference fields are read.
+            "issue__intro",
+            "issue__intro_html",
+            "issue__outro",
+            "issue__outro_html",
+            "issue__references",
+        )
+        .prefetch_related(
+            Prefetch(
+                "figures", queryset=Figure.objects.order_by("position", "pk"), to_attr="ordered_figures"
+            ),
+        )
+        .order_by("position")
+    )
+
+
+def with_authors(picks):
+    """The picks as a list, their papers' authors attached in one query (papers.api.attach_authors)."""
+    picks = list(picks)
+    attach_authors([pick.paper for pick in picks])
+    return picks
+
+
+# Public reads ------------------------------------------------------------------
+
+
+ISSUE_ORDERING = Ordering(
+    {
+        "-published": ("-published_at", "-pk"),
+        "published": ("published_at", "pk"),
+        "-period": ("-period_start", "-pk"),
+        "period": ("period_start", "pk"),
+    },
+    default="-published",
+)
+PICK_ORDERING = Ordering(
+    {
+        "-published": ("-published", "position", "pk"),
+        "published": ("published", "position", "pk"),
+        "-submitted": ("-submitted", "-pk"),
+        "submitted": ("submitted", "pk"),
+    },
+    default="-published",
+)
+CANDIDATE_ORDERING = Ordering(
+    {
+        "-score": ("-queue_score", "-submitted_at", "-pk"),
+        "-submitted": ("-submitted_at", "-pk"),
+        "submitted": ("submitted_at", "pk"),
+    },
+    default="-score",
+)
+
+
+@extend_schema(
+    summary="List published issues",
+    description="Newest first by default. Drafts, issues in review and scheduled ones never appear.",
+    parameters=[ISSUE_ORDERING.parameter()],
+    tags=["issues"],
+)
+class IssueList(KnownQueryParametersMixin, ConditionalReadMixin, generics.ListAPIView):
+    serializer_class = IssueSerializer
+    pagination_class = CursorPage
+    ordering = ISSUE_ORDERING
+    query_parameters = PAGE_PARAMETERS
+
+    def get_queryset(self):
+        return Issue.objects.published().annotate(pick_count=Count("picks"))
+
+    def list(self, request, *args, **kwargs):
+        page = self.paginate_queryset(self.get_queryset())
+        self.last_modified = latest(*(issue.updated_at for issue in page))
+        return self.get_paginated_response(self.get_serializer(page, many=True).data)
+
+
+@extend_schema(
+    summary="One published issue",
+    description="The issue with its ordered picks (paper, authors, commentary as Markdown and sanitized "
+    "HTML, links, figures) and its numbered references.",
+    parameters=[
+        OpenApiParameter(
+            "slug",
+            OpenApiTypes.STR,
+            OpenApiParameter.PATH,
+            description="The issue's permanent slug.",
+            examples=[OpenApiExample("demo", value="april-2021")],
+        )
+    ],
+    tags=["issues"],
+)
+class IssueDetail(KnownQueryParametersMixin, ConditionalReadMixin, generics.RetrieveAPIView):
+    serializer_class = IssueDetailSerializer
+
+    def get_object(self):
+        issue = (
+            Issue.objects.published()
+            .prefetch_related(Prefetch("picks", queryset=_pick_details()))
+            .filter(slug=self.kwargs["slug"])
+            .first()
+        )
+        if issue is None:
+            raise Http404(f"No published issue with the slug “{self.kwargs['slug'][:100]}”.")
+        picks = with_authors(issue.picks.all())
+        issue.pick_count = len(picks)
+        self.last_modified = latest(issue.updated_at, *(pick.updated_at for pick in picks))
+        return issue
+
+
+@extend_schema(
+    summary="List published picks",
+    description="Every pick of every published issue, newest issue first by default, filterable.",
+    parameters=[*PICK_PARAMETERS, PICK_ORDERING.parameter()],
+    tags=["picks"],
+)
+class PickList(KnownQueryParametersMixin, ConditionalReadMixin, generics.ListAPIView):
+    serializer_class = PickListSerializer
+    pagination_class = CursorPage
+    ordering = PICK_ORDERING
+    query_parameters = (*PAGE_PARAMETERS, *(parameter.name for parameter in PICK_PARAMETERS))
+
+    def get_queryset(self):
+        picks = _pick_details().filter(issue__in=Issue.objects.published())
+        # Cursor pages order by a field of the pick row itself: annotate the related ones.
+        picks = picks.annotate(published=F("issue__published_at"), submitted=F("paper__submitted_at"))
+        return filter_picks(picks, self.request.query_params)
+
+    def list(self, request, *args, **kwargs):
+        page = with_authors(self.paginate_queryset(self.get_queryset()))
+        self.last_modified = latest(*(p.updated_at for p in page), *(p.issue.updated_at for p in page))
+        return self.get_paginated_response(self.get_serializer(page, many=True).data)
+
+
+# Curation: shared lookups -----------------------------------------------------------
+
+
+def staff_issue(slug):
+    """Any issue, whatever its status: only reached after the curator permission check."""
+    return get_object_or_404(Issue.objects.all(), slug=slug)
+
+
+def _paper(arxiv_id):
+    arxiv_id = resolve_arxiv_id(arxiv_id)
+    paper = Paper.objects.filter(arxiv_id=arxiv_id).first()
+    if paper is None:
+        raise Http404(f"No paper {arxiv_id} in the database; add it with POST /api/v1/papers/ first.")
+    return paper
+
+
+def _validation_error(error):
+    """Django's ValidationError from the editing functions → DRF's 400, fields kept."""
+    if hasattr(error, "message_dict"):
+        return ValidationError({k: list(v) for k, v in error.message_dict.items()})
+    return ValidationError(error.messages)
+
+
+def _edit_conflict(error):
+    return APIConflict(
+        str(error),
+        code="edit_conflict",
+        details={
+            "lock_version": error.lock_version,
+            "changes": [
+                {key: str(value) if value is not None else None for key, value in change.items()}
+                for change in error.changes
+            ],
+            "editors": [str(editor) for editor in error.editors],
+        },
+    )
+
+
+def _transition_error(error):
+    return APIConflict(
+        error.problems[0] if len(error.problems) == 1 else "The transition was refused.",
+        code="transition_refused",
+        details={"problems": error.problems},
+    )
+
+
+_SLUG = OpenApiParameter(
+    "slug",
+    OpenApiTypes.STR,
+    OpenApiParameter.PATH,
+    description="The issue's slug (any status: drafts too).",
+    examples=[OpenApiExample("demo issue", value="april-2021")],
+)
+
+
+# Picks ------------------------------------------------------------------------------
+
+
+class IssuePicks(KnownQueryParametersMixin, APIView):
+    """The picks of an issue in any status (drafts too), for curators and editors."""
+
+    permission_classes = [IsCurator]
+
+    @extend_schema(
+        summary="List an issue's picks (curators; drafts too)",
+        parameters=[_SLUG],
+        responses={200: StaffPickSerializer(many=True)},
+        tags=["curation"],
+    )
+    def get(self, request, slug):
+        issue = staff_issue(slug)
+        picks = with_authors(_pick_details().filter(issue=issue))
+        return Response(StaffPickSerializer(picks, many=True).data)
+
+    @extend_schema(
+        summary="Add a pick (curators)",
+        description="Adds the paper as the issue's last pick. The paper must be in the database.",
+        parameters=[_SLUG],
+        request=PickCreateSerializer,
+        responses={201: StaffPickSerializer},
+        examples=[
+            OpenApiExample(
+                "add",
+                value={"arxiv_id": "2103.03230", "why": "Because…", "key_insights": "- one\n- two"},
+                request_only=True,
+            )
+        ],
+        tags=["curation"],
+    )
+    def post(self, request, slug):
+        issue = staff_issue(slug)
+        body = PickCreateSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        fields = dict(body.validated_data)
+        paper = _paper(fields.pop("arxiv_id"))
+        try:
+            pick = editing.add_pick(issue, paper, by=request.user, **fields)
+        except DjangoValidationError as error:
+            raise _validation_error(error) from None
+        return Response(
+            StaffPickSerializer(with_authors(_pick_details().filter(pk=pick.pk))[0]).data, status=201
+        )
+
+
+class IssuePickDetail(KnownQueryParametersMixin, APIView):
+    permission_classes = [IsCurator]
+
+    def _pick(self, slug, pk):
+        issue = staff_issue(slug)
+        return with_authors([get_object_or_404(_pick_details().filter(issue=issue), pk=pk)])[0]
+
+    @extend_schema(
+        summary="One pick of an issue (curators)",
+        parameters=[_SLUG],
+        responses={200: StaffPickSerializer},
+        tags=["curation"],
+    )
+    def get(self, request, slug, pk):
+        return Response(StaffPickSerializer(self._pick(slug, pk)).data)
+
+    @extend_schema(
+        summary="Edit a pick (curators; editors once scheduled or published)",
+        description="Send the `lock_version` you read: if someone saved since, 409 with what changed.",
+        parameters=[_SLUG],
+        request=PickUpdateSerializer,
+        responses={200: StaffPickSerializer},
+        examples=[
+            OpenApiExample("edit", value={"why": "Sharper text.", "lock_version": 3}, request_only=True)
+        ],
+        tags=["curation"],
+    )
+    def patch(self, request, slug, pk):
+        pick = self._pick(slug, pk)
+        body = PickUpdateSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        data = dict(body.validated_data)
+        lock_version = data.pop("lock_version")
+        try:
+            editing.update_pick(pick, by=request.user, data=data, lock_version=lock_version)
+        except editing.EditConflict as error:
+            raise _edit_conflict(error) from None
+        except DjangoValidationError as error:
+            raise _validation_error(error) from None
+        return Response(StaffPickSerializer(with_authors(_pick_details().filter(pk=pick.pk))[0]).data)
+
+    @extend_schema(
+        summary="Remove a pick (curators)",
+        description="Later picks move up; the pick's last text stays in the issue's history.",
+        parameters=[_SLUG],
+        request=None,
+        responses={204: None},
+        tags=["curation"],
+    )
+    def delete(self, request, slug, pk):
+        editing.remove_pick(self._pick(slug, pk), by=request.user)
+        return Response(status=204)
+
+
+class IssuePicksReorder(KnownQueryParametersMixin, APIView):
+    permission_classes = [IsCurator]
+
+    @extend_schema(
+        summary="Reorder an issue's picks (curators)",
+        parameters=[_SLUG],
+        request=ReorderSerializer,
+        responses={200: StaffPickSerializer(many=True)},
+        examples=[OpenApiExample("order", value={"pick_ids": [12, 10, 11]}, request_only=True)],
+        tags=["curation"],
+    )
+    def post(self, request, slug):
+        issue = staff_issue(slug)
+        body = ReorderSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        try:
+            editing.reorder_picks(issue, body.validated_data["pick_ids"], by=request.user)
+        except DjangoValidationError as error:
+            raise _validation_error(error) from None
+        return Response(
+            StaffPickSerializer(with_authors(_pick_details().filter(issue=issue)), many=True).data
+        )
+
+
+# Triage queue --------------------------------------------------------------------------
+
+# The admin queue's filters, minus its page number (cursor pages here) and "new since my
+# last session" (recording a session is the queue page's job, not a read's).
+QUEUE_FILTERS = [name for name in QueueFilterForm.base_fields if name not in ("page", "since")]
+
+
+def _queue_parameter(name):
+    field = QueueFilterForm.base_fields[name]
+    if isinstance(field, forms.BooleanField):
+        return OpenApiParameter(name, OpenApiTypes.BOOL, description=f"{field.label or name}: true to apply.")
+    if isinstance(field, forms.DateField):
+        return OpenApiParameter(name, OpenApiTypes.DATE, description=f"{field.label}: YYYY-MM-DD.")
+    if isinstance(field, forms.IntegerField):
+        return OpenApiParameter(
+            name,
+            {"type": "integer", "minimum": field.min_value, "maximum": field.max_value},
+            description=str(field.label),
+        )
+    if isinstance(field, forms.ChoiceField):
+        return OpenApiParameter(
+            name,
+            OpenApiTypes.STR,
+            enum=[value for value, _ in field.choices if value],
+            description="Triage state; absent means new + shortlisted.",
+        )
+    return OpenApiParameter(
+        name, {"type": "string", "maxLength": field.max_length}, description=str(field.label or name)
+    )
+
+
+class Candidates(KnownQueryParametersMixin, generics.ListAPIView):
+    """The issue's triage queue, best score first: the admin queue's papers and filters."""
+
+    permission_classes = [IsCurator]
+    serializer_class = CandidateSerializer
+    pagination_class = CursorPage
+    ordering = CANDIDATE_ORDERING
+    query_parameters = (*PAGE_PARAMETERS, *QUEUE_FILTERS)
+
+    @extend_schema(
+        summary="An issue's triage queue (curators)",
+        description="Ranked candidates with score, explanation, state and votes, filtered as in the "
+        "admin queue. Rejected papers leave every later queue. Unscored papers come last.",
+        parameters=[
+            _SLUG,
+            *(_queue_parameter(name) for name in QUEUE_FILTERS),
+            CANDIDATE_ORDERING.parameter(),
+        ],
+        tags=["curation"],
+    )
+    def get(self, request, *args, **kwargs):
+        return super().get(request, *args, **kwargs)
+
+    def get_queryset(self):
+        issue = staff_issue(self.kwargs["slug"])
+        form = QueueFilterForm(self.request.query_params)
+        if not form.is_valid():
+            raise ValidationError({name: list(errors) for name, errors in form.errors.items()})
+        watchlist = (
+            list(WatchlistEntry.objects.filter(user=self.request.user))
+            if form.cleaned_data.get("watch")
+            else ()
+        )
+        papers = queue_queryset(issue, self.request.user, form.cleaned_data, watchlist=watchlist)
+        decisions = TriageDecision.objects.filter(issue=issue, paper=OuterRef("pk"))
+        votes = (
+            Vote.objects.filter(issue=issue, paper=OuterRef("pk"))
+            .values("paper")
+            .annotate(total=Sum("value"))
+            .values("total")
+        )
+        return (
+            papers.with_authors()
+            .select_related("score")
+            .annotate(
+                # Unscored papers sort after every score (scores are probabilities, ≥ 0).
+                queue_score=Coalesce(F("score__score"), Value(-1.0)),
+                queue_state=Subquery(decisions.values("state")[:1]),
+                queue_votes=Subquery(votes),
+            )
+        )
+
+
+_ACTIONS = ["shortlist", "reject", "reset", "vote", "undo"]
+
+
+class CandidateAction(KnownQueryParametersMixin, APIView):
+    permission_classes = [IsCurator]
+
+    @extend_schema(
+        summary="Triage a candidate (curators)",
+        description="`shortlist` and `reject` take an optional `note`; `vote` takes `value` (+1, −1, 0); "
+        "`reset` puts the paper back to new; `undo` undoes your own last triage change in the issue.",
+        parameters=[
+            _SLUG,
+            OpenApiParameter(
+                "arxiv_id",
+                OpenApiTypes.STR,
+                OpenApiParameter.PATH,
+                description="The paper, in any id form.",
+                examples=[OpenApiExample("a paper", value="2103.03230")],
+            ),
+            OpenApiParameter("action", OpenApiTypes.STR, OpenApiParameter.PATH, enum=_ACTIONS),
+        ],
+        request=VoteSerializer,
+        responses={200: TriageResultSerializer},
+        examples=[
+            OpenApiExample("vote", value={"value": 1}, request_only=True),
+            OpenApiExample("shortlist note", value={"note": "Strong baseline."}, request_only=True),
+        ],
+        tags=["curation"],
+    )
+    def post(self, request, slug, arxiv_id, action):
+        if action not in _ACTIONS:
+            raise Http404(f"Unknown action “{action[:30]}”; use one of: {', '.join(_ACTIONS)}.")
+        issue = staff_issue(slug)
+        paper = _paper(arxiv_id)
+        message = ""
+        try:
+            if action in ("shortlist", "reject"):
+                body = NoteSerializer(data=request.data or {})
+                body.is_valid(raise_exception=True)
+                getattr(triage, action)(
+                    paper, issue, by=request.user, note=body.validated_data.get("note", "")
+                )
+            elif action == "reset":
+                triage.reset(paper, issue, by=request.user)
+            elif action == "vote":
+                body = VoteSerializer(data=request.data)
+                body.is_valid(raise_exception=True)
+                triage.vote(paper, issue, by=request.user, value=body.validated_data["value"])
+            else:
+                undone = triage.undo(issue, by=request.user)
+                message = f"Undid {len(undone)} change(s)." if undone else "Nothing to undo."
+        except triage.TriageError as error:
+            raise APIConflict(str(error), code="triage_refused") from None
+        decision = TriageDecision.objects.filter(issue=issue, paper=paper).first()
+        return Response(
+            {
+                "action": action,
+                "arxiv_id": paper.arxiv_id,
+                "state": decision.state if decision else "new",
+                "message": message,
+            }
+        )
+
+
+# Transitions -------------------------------------------------------------------------
+
+_TRANSITIONS = ["submit", "schedule", "publish", "unpublish"]
+
+
+class IssueTransition(KnownQueryParametersMixin, APIView):
+    permission_classes = [IsCurator]
+
+    @extend_schema(
+        summary="Move an issue through its workflow",
+        description="`submit` (curators): draft → in review. `schedule` (editors, body `publish_at`), "
+        "`publish` and `unpublish` (editors). A refusal lists every problem in `details.problems` (409).",
+        parameters=[
+            _SLUG,
+            OpenApiParameter("transition", OpenApiTypes.STR, OpenApiParameter.PATH, enum=_TRANSITIONS),
+        ],
+        request=ScheduleSerializer,
+        responses={200: StaffIssueSerializer},
+        examples=[
+            OpenApiExample("schedule", value={"publish_at": "2026-12-01T08:00:00Z"}, request_only=True)
+        ],
+        tags=["curation"],
+    )
+    def post(self, request, slug, transition):
+        if transition not in _TRANSITIONS:
+            raise Http404(f"Unknown transition “{transition[:30]}”; use one of: {', '.join(_TRANSITIONS)}.")
+        issue = staff_issue(slug)
+        try:
+            if transition == "submit":
+                issue = publishing.submit_for_review(issue, by=request.user)
+            elif transition == "schedule":
+                body = ScheduleSerializer(data=request.data)
+                body.is_valid(raise_exception=True)
+                issue = publishing.schedule_issue(
+                    issue, by=request.user, publish_at=body.validated_data["publish_at"]
+                )
+            elif transition == "publish":
+                issue = publishing.publish_issue(issue, by=request.user)
+            else:
+                issue = publishing.unpublish_issue(issue, by=request.user)
+        except publishing.TransitionError as error:
+            raise _transition_error(error) from None
+        return Response(StaffIssueSerializer(issue).data)

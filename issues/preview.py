@@ -1,0 +1,82 @@
+"""Preview pages: a draft shown exactly as the public page will show it.
+
+Two ways in: a signed, expiring link an editor sends to an outsider (no
+login; the signature is the permission), and the admin's live preview of
+unsaved form data. Both render the public issue template with a "draft"
+banner, are never cached and are never indexed.
+"""
+
+from django.conf import settings
+from django.core import signing
+from django.db.models import Prefetch
+from django.http import HttpResponse
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils.cache import patch_cache_control
+
+from papers.models import Authorship
+
+from .models import Figure, Issue, Pick
+from .publishing import require_editor
+
+SALT = "issues.preview"
+# Seven days unless the deployment says otherwise.
+MAX_AGE = getattr(settings, "PREVIEW_LINK_MAX_AGE", 7 * 24 * 3600)
+TEMPLATE = "admin/issues/preview.html"
+
+
+def make_preview_token(issue, *, by):
+    """A signed token that shows ``issue`` to whoever holds it until it expires. Editors only."""
+    require_editor(by, "share a preview of")
+    return signing.dumps({"issue": issue.pk}, salt=SALT, compress=True)
+
+
+def preview_url(issue, *, by, request=None):
+    path = reverse("issue_preview", args=[make_preview_token(issue, by=by)])
+    return request.build_absolute_uri(path) if request is not None else settings.SITE_URL + path
+
+
+def page_queryset():
+    """Issues with everything the issue page shows (like for_public_page(), drafts included)."""
+    return Issue.objects.prefetch_related(
+        Prefetch(
+            "picks",
+            queryset=Pick.objects.select_related("paper").prefetch_related(
+                Prefetch(
+                    "paper__authorships",
+                    queryset=Authorship.objects.select_related("author").order_by("position"),
+                ),
+                Prefetch("figures", queryset=Figure.objects.order_by("position", "pk")),
+            ),
+        )
+    )
+
+
+def never_cached(response):
+    patch_cache_control(response, no_store=True, no_cache=True, private=True, max_age=0)
+    response["X-Robots-Tag"] = "noindex, nofollow"
+    return response
+
+
+def render_preview(request, issue, *, status=200, note=""):
+    html = render_to_string(TEMPLATE, {"issue": issue, "is_preview": True, "preview_note": note}, request)
+    return never_cached(HttpResponse(html, status=status))
+
+
+def _refusal(request, status, message):
+    html = render_to_string("admin/issues/preview_refused.html", {"message": message}, request)
+    return never_cached(HttpResponse(html, status=status))
+
+
+def preview_issue(request, token):
+    """The page behind a preview link: 404 when tampered with, 410 when expired."""
+    try:
+        payload = signing.loads(token, salt=SALT, max_age=MAX_AGE)
+    except signing.SignatureExpired:
+        return _refusal(request, 410, "This preview link has expired. Ask the editor for a new one.")
+    except signing.BadSignature:
+        return _refusal(request, 404, "This preview link is not valid.")
+    issue = page_queryset().filter(pk=payload.get("issue")).first()
+    if issue is None:
+        return _refusal(request, 404, "This issue no longer exists.")
+    return render_preview(request, issue)

@@ -1,0 +1,89 @@
+"""Keyboard triage in a real browser (Playwright driving the machine's Chromium)."""
+
+import os
+
+import pytest
+from django.db import connections
+from django.urls import reverse
+
+from issues.models import TriageDecision
+from papers.models import PaperScore, RankerModel
+from tests.conftest import make_issue, make_paper
+
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+
+
+@pytest.fixture
+def browser_page(monkeypatch):
+    from playwright.sync_api import sync_playwright
+
+    # Playwright's sync API runs an event loop in this thread; the test's own ORM calls
+    # would otherwise be refused by Django's async-safety check.
+    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+    # The live server's request threads would keep persistent connections open past
+    # the test and block the test database's teardown on PostgreSQL.
+    monkeypatch.setitem(connections["default"].settings_dict, "CONN_MAX_AGE", 0)
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium"),
+            args=CHROMIUM_ARGS,
+            headless=True,
+        )
+        page = browser.new_page()
+        yield page
+        browser.close()
+
+
+def log_in(page, live_server, username):
+    page.goto(live_server.url + reverse("admin:login"))
+    page.fill("#id_username", username)
+    page.fill("#id_password", "pw-1234567890")
+    page.click("input[type=submit]")
+    page.wait_for_url(lambda url: "/login/" not in url)
+
+
+@pytest.mark.browser
+@pytest.mark.django_db(transaction=True)
+def test_keyboard_triage(browser_page, live_server, curator):
+    issue = make_issue()
+    ranker = RankerModel.objects.create(version=1, active=True)
+    papers = [make_paper(title=f"Paper number {i}") for i in range(4)]
+    for rank, paper in enumerate(papers):
+        PaperScore.objects.create(paper=paper, ranker=ranker, score=1.0 - rank / 10, explanation={})
+    first, second, third, fourth = papers
+    page = browser_page
+    log_in(page, live_server, curator.username)
+    page.goto(live_server.url + reverse("admin:issues_issue_triage", args=[issue.pk]))
+    page.wait_for_selector(".triage-current")
+
+    def row_state(paper, state):
+        page.wait_for_selector(f"#paper-{paper.pk}[data-state={state}]")
+
+    url = page.url
+    page.keyboard.press("s")  # shortlist the first, move to the second
+    row_state(first, "shortlisted")
+    page.keyboard.press("x")  # reject the second, move to the third
+    row_state(second, "rejected")
+    page.keyboard.press("u")  # undo the rejection
+    row_state(second, "new")
+    page.keyboard.press("j")
+    page.keyboard.press("j")
+    page.keyboard.press("k")  # back on the third
+    page.keyboard.press("x")
+    row_state(third, "rejected")
+    page.keyboard.press("?")
+    assert page.is_visible("#triage-help")
+    assert page.url == url  # no page reload, no navigation
+
+    assert dict(TriageDecision.objects.filter(issue=issue).values_list("paper_id", "state")) == {
+        first.pk: "shortlisted",
+        third.pk: "rejected",
+    }
+    assert not TriageDecision.objects.filter(paper=fourth).exists()
