@@ -283,6 +283,8 @@ def run(report):
             _stop(server)
 
     label = "static file, same gunicorn"
+    # The machine is shared: the uncached figure is CPU-bound and moves with everyone else's load.
+    report.add(GROUP, "machine load average (1 min) at the end", os.getloadavg()[0], "runnable")
     report.add(GROUP, "static copy of the issue page", static[0], "req/s", note=_latency(static))
     report.add(
         GROUP,

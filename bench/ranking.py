@@ -18,9 +18,14 @@ percentile rank of the picks, for our ranker (papers/ranking.py, the very
 code the app runs), random order, recency order and arxiv-sanity's recipe
 (tf-idf uni+bigrams, LinearSVC(C=0.01, class_weight="balanced")).
 
-Speed: fit on 200,000 papers and rescore (score + explanations) 20,000,
+Training sets are built as the app builds them: every labelled paper and the
+newest MAX_UNLABELLED (40,000) unlabelled ones.
+
+Speed: a 200,000-paper history (fit as the app fits it: all labelled papers +
+the newest 40,000 unlabelled) and a rescore (score + explanations) of 20,000,
 papers sampled from the real candidates with shuffled words so they differ.
-RANKING_BENCH_WEEKS=3 and RANKING_SPEED_PAPERS=20000 shrink the run.
+RANKING_BENCH_WEEKS=3 (or RANKING_BENCH_STEP=2), RANKING_SPEED_FIT and
+RANKING_SPEED_PAPERS shrink the run.
 """
 
 import gzip

@@ -319,7 +319,8 @@ def measure(size):
             passed=queue_p95 < QUEUE_TARGET_MS,
         )
         query_counts = []
-        for params in ({"q": "Landolt"}, {"category": "cs.LG"}):
+        few = {"q": "federated unlearning", "category": "cs.LG", "code": "1"}
+        for params in (few, {"q": "model", "category": "cs.LG", "code": "1"}):
             reset_queries()
             with CaptureQueriesContext(connection) as captured:
                 response = client.get(url, params)

@@ -150,6 +150,39 @@ def api_not_found(request, *args, **kwargs):
     return JsonResponse(error_body(404, message), status=404)
 
 
+class APIErrorShapeMiddleware:
+    """Give errors answered outside the API views the API's shape, under /api/ only.
+
+    A middleware's refusal (a NUL byte in the URL, an oversized body), Django's
+    CSRF failure page or a proxy-style plain-text error would otherwise reach
+    API clients as text or HTML; they get ``{"error": …}`` like every other error.
+    """
+
+    # Headers that tell the client what to do next; the rest belong to the old body.
+    KEPT_HEADERS = ("Retry-After", "WWW-Authenticate", "Allow", "X-Request-ID")
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        if (
+            response.status_code < 400
+            or not request.path.startswith("/api/")
+            or response.get("Content-Type", "").startswith("application/json")
+            or getattr(response, "streaming", False)
+        ):
+            return response
+        message = response.reason_phrase
+        if response.get("Content-Type", "").startswith("text/plain"):
+            message = response.content.decode("utf-8", "replace").strip()[:300] or message
+        shaped = JsonResponse(error_body(response.status_code, message), status=response.status_code)
+        for header in self.KEPT_HEADERS:
+            if header in response:
+                shaped[header] = response[header]
+        return shaped
+
+
 # Schema ---------------------------------------------------------------------
 
 

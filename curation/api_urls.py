@@ -5,7 +5,7 @@ may do what. Any other URL under /api/ answers 404 in the API's error shape.
 """
 
 from django.urls import include, path, re_path
-from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from issues.api import views as issues
 from papers import api as papers
@@ -36,8 +36,7 @@ v1 = [
     path("authors/", papers.AuthorList.as_view(), name="author-list"),
     path("authors/<slug:slug>/", papers.AuthorDetail.as_view(), name="author-detail"),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
-    path("docs/", SpectacularSwaggerView.as_view(url_name="api:schema"), name="docs"),
-    path("redoc/", SpectacularRedocView.as_view(url_name="api:schema"), name="redoc"),
+    path("docs/", SpectacularSwaggerSplitView.as_view(url_name="api:schema"), name="docs"),
 ]
 
 app_name = "api"

@@ -80,6 +80,8 @@ MIDDLEWARE = [
     # First, so that every log line of the request and every response carries the id.
     "curation.logging.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    # Refusals of the middleware below (limits, CSRF…) answer /api/ in the API's error shape.
+    "curation.api_errors.APIErrorShapeMiddleware",
     "curation.limits.RequestLimitsMiddleware",
     "curation.security.SecurityHeadersMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -286,6 +288,14 @@ CELERY_BEAT_SCHEDULE = {
     },
 }
 
+# Editorial ------------------------------------------------------------------
+
+# Signed draft-preview links stop working after this many seconds (7 days).
+PREVIEW_LINK_MAX_AGE = int(os.environ.get("PREVIEW_LINK_MAX_AGE", 7 * 24 * 3600))
+# Figure uploads: bytes and pixels (width × height) an image may have.
+FIGURE_MAX_BYTES = int(os.environ.get("FIGURE_MAX_BYTES", 10 * 1024 * 1024))
+FIGURE_MAX_PIXELS = int(os.environ.get("FIGURE_MAX_PIXELS", 40_000_000))
+
 # arXiv ----------------------------------------------------------------------
 
 ARXIV_API_URL = os.environ.get("ARXIV_API_URL", "https://export.arxiv.org/api/query")
@@ -337,7 +347,8 @@ SPECTACULAR_SETTINGS = {
     # Docs work offline: Swagger UI and Redoc come from drf-spectacular-sidecar's static files.
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
-    "REDOC_DIST": "SIDECAR",
+    # No call to the public swagger.io validator: the docs work offline and leak no URL.
+    "SWAGGER_UI_SETTINGS": {"deepLinking": True, "validatorUrl": None},
     "SCHEMA_PATH_PREFIX": r"/api/v1",
     "COMPONENT_SPLIT_REQUEST": True,
 }

@@ -42,8 +42,11 @@ def _day_start(day):
 
 
 def _as_date(value):
+    """A UTC day from a date, a datetime or an ISO string (what a Celery task receives)."""
     if value is None or isinstance(value, date) and not isinstance(value, datetime):
         return value
+    if isinstance(value, str):
+        return date.fromisoformat(value[:10])
     return value.astimezone(UTC).date()
 
 
@@ -132,7 +135,9 @@ def _records(results):
 def _harvest_day(run, client, categories, day, page_size, on_page=None):
     """Fetch and commit every page of ``day``. True when the day is complete."""
     search = day_search(categories, day)
-    weekday = day.weekday() < 5
+    # Today is still open: an empty page then is no sign of trouble (and the
+    # mark never passes "now" anyway, so the next run looks at today again).
+    weekday = day.weekday() < 5 and day < timezone.now().astimezone(UTC).date()
     start, total = 0, None
     while total is None or start < total:
         first = total is None

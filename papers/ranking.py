@@ -370,7 +370,7 @@ class Ranker:
             idf_index=idf_nonzero.astype(np.int32),
             idf_value=np.zeros(0, np.float32) if self.idf is None else self.idf[idf_nonzero],
             intercept=np.array(self.intercept),
-            authors=np.array(authors, dtype=object),
+            authors=np.array(authors, dtype=str),
             author_counts=np.array([self.author_counts[a] for a in authors], np.int32),
             reference_day=np.array(self.reference_day.isoformat() if self.reference_day else ""),
         )
@@ -378,7 +378,7 @@ class Ranker:
 
     @classmethod
     def loads(cls, data):
-        stored = np.load(io.BytesIO(bytes(data)), allow_pickle=True)
+        stored = np.load(io.BytesIO(bytes(data)), allow_pickle=False)
         kind = str(stored["kind"])
         ranker = cls(
             kind=kind,

@@ -73,7 +73,7 @@ class Ordering:
         self.default = default
 
     def resolve(self, request):
-        value = request.query_params.get("ordering", "") or self.default
+        value = request.query_params.get("ordering", self.default)
         if value not in self.choices:
             raise ValidationError(
                 {"ordering": [f"Unknown ordering “{value[:50]}”; use one of: {', '.join(self.choices)}."]}

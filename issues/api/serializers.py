@@ -257,7 +257,9 @@ class IssueDetailSerializer(IssueSerializer):
             intro_html=issue.intro_html,
             outro=issue.outro,
             outro_html=issue.outro_html,
-            picks=[pick.to_representation(p) for p in issue.picks.all()],
+            picks=[
+                pick.to_representation(p) for p in getattr(issue, "ordered_picks", None) or issue.picks.all()
+            ],
             references=self.get_references(issue),
         )
         return data

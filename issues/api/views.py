@@ -6,9 +6,11 @@ issues.publishing): those check the caller's role again and do the work in
 one transaction; the views translate their refusals into the error shape.
 """
 
+from types import SimpleNamespace
+
 from django import forms
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.db.models import Count, F, OuterRef, Prefetch, Subquery, Sum, Value
+from django.db.models import Count, F, OuterRef, Subquery, Sum, Value
 from django.db.models.functions import Coalesce
 from django.http import Http404
 from django.shortcuts import get_object_or_404
@@ -20,7 +22,8 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from curation.api_errors import APIConflict
-from papers.api import UNUSED_PAPER_FIELDS, attach_authors, resolve_arxiv_id
+from papers import arxiv_ids
+from papers.api import attach_authors, resolve_arxiv_id
 from papers.models import Paper, WatchlistEntry
 
 from .. import editing, publishing, triage
@@ -46,32 +49,104 @@ from .serializers import (
 )
 from .strict import KnownQueryParametersMixin
 
+# The columns a pick's JSON reads: every other one (and its type conversion) is skipped.
+PICK_COLUMNS = [
+    "issue_id",
+    "paper_id",
+    "position",
+    "why",
+    "why_html",
+    "key_insights",
+    "key_insights_html",
+    "code_url",
+    "demo_url",
+    "paper_version",
+    "paper_title",
+    "updated_at",
+    "lock_version",
+    *(
+        f"paper__{name}"
+        for name in (
+            "arxiv_id",
+            "version",
+            "title",
+            "abstract",
+            "primary_category",
+            "categories",
+            "submitted_at",
+            "updated_at",
+            "comment",
+            "journal_ref",
+            "doi",
+            "code_url",
+            "project_url",
+        )
+    ),
+]
+ISSUE_REF_COLUMNS = ["issue__slug", "issue__title", "issue__published_at", "issue__updated_at"]
 
-def _pick_details():
-    """What a pick's JSON shows, in a fixed number of queries whatever the number of picks."""
-    return (
-        Pick.objects.select_related("issue", "paper")
-        .defer(
-            *(f"paper__{name}" for name in UNUSED_PAPER_FIELDS),
-            # A list repeats the issue on every pick: only its reference fields are read.
-            "issue__intro",
-            "issue__intro_html",
-            "issue__outro",
-            "issue__outro_html",
-            "issue__references",
-        )
-        .prefetch_related(
-            Prefetch(
-                "figures", queryset=Figure.objects.order_by("position", "pk"), to_attr="ordered_figures"
-            ),
-        )
-        .order_by("position")
+
+def _pick_details(with_issue=True):
+    """What a pick's JSON shows, in a fixed number of queries whatever the number of picks.
+
+    Figures and authors are attached by ``with_details`` after the page is cut.
+    """
+    if with_issue:
+        return Pick.objects.select_related("issue", "paper").only(*PICK_COLUMNS, *ISSUE_REF_COLUMNS)
+    return Pick.objects.select_related("paper").only(*PICK_COLUMNS)
+
+
+class _Row(SimpleNamespace):
+    """Attribute access over a .values() row, for the same JSON functions as model instances."""
+
+
+class _PaperRow(_Row):
+    @property
+    def abs_url(self):
+        return arxiv_ids.abs_url(self.arxiv_id)
+
+    @property
+    def pdf_url(self):
+        return arxiv_ids.pdf_url(self.arxiv_id)
+
+
+class _PickRow(_Row):
+    @property
+    def title(self):
+        return self.paper_title or self.paper.title
+
+
+def pick_from_row(row):
+    """A pick row of ``.values(*PICK_COLUMNS, *ISSUE_REF_COLUMNS)`` as an object the serializers read."""
+    own, paper, issue = {}, {}, {}
+    for key, value in row.items():
+        if key.startswith("paper__"):
+            paper[key[7:]] = value
+        elif key.startswith("issue__"):
+            issue[key[7:]] = value
+        else:
+            own[key] = value
+    return _PickRow(
+        pk=own["id"],
+        paper=_PaperRow(pk=own["paper_id"], **paper),
+        issue=_Row(pk=own["issue_id"], **issue),
+        **own,
     )
 
 
-def with_authors(picks):
-    """The picks as a list, their papers' authors attached in one query (papers.api.attach_authors)."""
+def with_details(picks):
+    """The picks as a list with their figures and their papers' authors, two queries in all.
+
+    Plain queries instead of prefetch_related: on a page of 50 picks Django's
+    prefetch machinery cost more than the rows themselves.
+    """
     picks = list(picks)
+    figures = {pick.pk: [] for pick in picks}
+    if figures:
+        for figure in Figure.objects.filter(pick_id__in=list(figures)).order_by("pick_id", "position", "pk"):
+            figures[figure.pick_id].append(figure)
+    for pick in picks:
+        pick.ordered_figures = figures[pick.pk]
     attach_authors([pick.paper for pick in picks])
     return picks
 
@@ -147,15 +222,14 @@ class IssueDetail(KnownQueryParametersMixin, ConditionalReadMixin, generics.Retr
     serializer_class = IssueDetailSerializer
 
     def get_object(self):
-        issue = (
-            Issue.objects.published()
-            .prefetch_related(Prefetch("picks", queryset=_pick_details()))
-            .filter(slug=self.kwargs["slug"])
-            .first()
-        )
+        issue = Issue.objects.published().filter(slug=self.kwargs["slug"]).first()
         if issue is None:
             raise Http404(f"No published issue with the slug “{self.kwargs['slug'][:100]}”.")
-        picks = with_authors(issue.picks.all())
+        # Plain queries rather than a nested prefetch: cheaper, and the picks share this issue.
+        picks = with_details(_pick_details(with_issue=False).filter(issue=issue).order_by("position"))
+        for pick in picks:
+            pick.issue = issue
+        issue.ordered_picks = picks
         issue.pick_count = len(picks)
         self.last_modified = latest(issue.updated_at, *(pick.updated_at for pick in picks))
         return issue
@@ -174,13 +248,16 @@ class PickList(KnownQueryParametersMixin, ConditionalReadMixin, generics.ListAPI
     query_parameters = (*PAGE_PARAMETERS, *(parameter.name for parameter in PICK_PARAMETERS))
 
     def get_queryset(self):
-        picks = _pick_details().filter(issue__in=Issue.objects.published())
+        picks = Pick.objects.filter(issue__in=Issue.objects.published())
         # Cursor pages order by a field of the pick row itself: annotate the related ones.
         picks = picks.annotate(published=F("issue__published_at"), submitted=F("paper__submitted_at"))
-        return filter_picks(picks, self.request.query_params)
+        picks = filter_picks(picks, self.request.query_params)
+        # Plain rows, not model instances: building three instances per pick cost three
+        # times the query on a 50-pick page (bench/api.py).
+        return picks.values("id", "published", "submitted", *PICK_COLUMNS, *ISSUE_REF_COLUMNS)
 
     def list(self, request, *args, **kwargs):
-        page = with_authors(self.paginate_queryset(self.get_queryset()))
+        page = with_details([pick_from_row(row) for row in self.paginate_queryset(self.get_queryset())])
         self.last_modified = latest(*(p.updated_at for p in page), *(p.issue.updated_at for p in page))
         return self.get_paginated_response(self.get_serializer(page, many=True).data)
 
@@ -256,7 +333,7 @@ class IssuePicks(KnownQueryParametersMixin, APIView):
     )
     def get(self, request, slug):
         issue = staff_issue(slug)
-        picks = with_authors(_pick_details().filter(issue=issue))
+        picks = with_details(_pick_details().filter(issue=issue).order_by("position"))
         return Response(StaffPickSerializer(picks, many=True).data)
 
     @extend_schema(
@@ -285,7 +362,7 @@ class IssuePicks(KnownQueryParametersMixin, APIView):
         except DjangoValidationError as error:
             raise _validation_error(error) from None
         return Response(
-            StaffPickSerializer(with_authors(_pick_details().filter(pk=pick.pk))[0]).data, status=201
+            StaffPickSerializer(with_details(_pick_details().filter(pk=pick.pk))[0]).data, status=201
         )
 
 
@@ -294,7 +371,7 @@ class IssuePickDetail(KnownQueryParametersMixin, APIView):
 
     def _pick(self, slug, pk):
         issue = staff_issue(slug)
-        return with_authors([get_object_or_404(_pick_details().filter(issue=issue), pk=pk)])[0]
+        return with_details([get_object_or_404(_pick_details().filter(issue=issue), pk=pk)])[0]
 
     @extend_schema(
         summary="One pick of an issue (curators)",
@@ -328,7 +405,7 @@ class IssuePickDetail(KnownQueryParametersMixin, APIView):
             raise _edit_conflict(error) from None
         except DjangoValidationError as error:
             raise _validation_error(error) from None
-        return Response(StaffPickSerializer(with_authors(_pick_details().filter(pk=pick.pk))[0]).data)
+        return Response(StaffPickSerializer(with_details(_pick_details().filter(pk=pick.pk))[0]).data)
 
     @extend_schema(
         summary="Remove a pick (curators)",
@@ -363,7 +440,9 @@ class IssuePicksReorder(KnownQueryParametersMixin, APIView):
         except DjangoValidationError as error:
             raise _validation_error(error) from None
         return Response(
-            StaffPickSerializer(with_authors(_pick_details().filter(issue=issue)), many=True).data
+            StaffPickSerializer(
+                with_details(_pick_details().filter(issue=issue).order_by("position")), many=True
+            ).data
         )
 
 

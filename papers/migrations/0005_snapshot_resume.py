@@ -4,15 +4,16 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('papers', '0004_harvest_runs'),
+        ("papers", "0004_harvest_runs"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='harvestrun',
-            name='resume_line',
-            field=models.PositiveBigIntegerField(default=0, help_text='Snapshot imports: lines committed so far; a rerun resumes after them.'),
+            model_name="harvestrun",
+            name="resume_line",
+            field=models.PositiveBigIntegerField(
+                default=0, help_text="Snapshot imports: lines committed so far; a rerun resumes after them."
+            ),
         ),
     ]

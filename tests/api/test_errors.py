@@ -159,3 +159,14 @@ def test_unknown_candidate_action_and_transition(as_editor, published):
     )
     assert "shortlist" in error["message"]
     assert_error(as_editor.post("/api/v1/issues/march-2021/explode/"), 404)
+
+
+def test_refusals_before_the_views_have_the_shape_too(anon, as_curator, published, settings):
+    error = assert_error(anon.get("/api/v1/issues/?q=%00"), 400)
+    assert "NUL" in error["message"]
+    settings.MAX_REQUEST_BODY_SIZE = 100
+    body = '{"ids": ["' + "1" * 200 + '"]}'
+    response = as_curator.generic("POST", "/api/v1/papers/", body, content_type="application/json")
+    assert_error(response, 413, "request_too_large")
+    # Outside /api/ the site's own pages keep their own format.
+    assert anon.get("/issues/?q=%00")["Content-Type"].startswith("text/plain")

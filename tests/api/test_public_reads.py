@@ -243,3 +243,30 @@ def test_page_size_is_capped(anon, published, settings):
 def test_cors_allows_reads_from_any_origin(anon, published):
     response = anon.get("/api/v1/issues/", HTTP_ORIGIN="https://example.com")
     assert response["Access-Control-Allow-Origin"] == "*"
+
+
+def test_hand_written_json_has_exactly_the_declared_fields(anon, published):
+    """The fast serializers build dicts by hand: their keys must stay those the schema documents."""
+    from issues.api.serializers import IssueDetailSerializer, IssueSerializer, PickListSerializer
+    from papers.api import AuthorDetailSerializer, AuthorSerializer, PaperDetailSerializer
+
+    Figure.objects.create(pick=published.picks.first(), image=png_file(), alt_text="A plot")
+    issue = anon.get("/api/v1/issues/march-2021/").json()
+    assert list(issue) == IssueDetailSerializer.Meta.fields
+    assert list(anon.get("/api/v1/issues/").json()["results"][0]) == IssueSerializer.Meta.fields
+    pick = anon.get("/api/v1/picks/").json()["results"][0]
+    assert list(pick) == PickListSerializer.Meta.fields
+    assert list(pick["paper"]) == PaperDetailSerializer.Meta.fields[:-1]
+    assert list(pick["paper"]["authors"][0]) == AuthorSerializer.Meta.fields
+    assert list(issue["picks"][0]["figures"][0]) == [
+        "url",
+        "width",
+        "height",
+        "alt",
+        "caption",
+        "credit",
+        "credit_url",
+    ]
+    paper = anon.get(f"/api/v1/papers/{pick['paper']['arxiv_id']}/").json()
+    assert list(paper) == PaperDetailSerializer.Meta.fields
+    assert list(anon.get("/api/v1/authors/shared-author/").json()) == AuthorDetailSerializer.Meta.fields

@@ -371,3 +371,79 @@ def _fixture(name):
     from pathlib import Path
 
     return (Path(__file__).parent / "fixtures" / name).read_text(encoding="utf-8")
+
+
+def test_an_unchanged_batch_costs_one_read_and_no_write(
+    harvest_settings, fake_arxiv, source, django_assert_num_queries
+):
+    from papers.arxiv_api import record_from_result
+    from papers.ingest import import_entries
+
+    fake_arxiv.set_entries(entries_on(MON, 4))
+    run_days(source, MON, MON)
+    page = ArxivClient().fetch_page(harvest.day_search(source.categories, MON), 0, 10)
+    records = [record_from_result(r) for r in page.results]
+
+    # SAVEPOINT; SELECT arxiv_id, version of the batch's ids; RELEASE SAVEPOINT.
+    with django_assert_num_queries(3):
+        result = import_entries(records)
+    assert len(result.unchanged) == 4
+
+
+def test_the_harvest_command_prints_the_summary_and_fails_loudly(
+    harvest_settings, fake_arxiv, source, capsys
+):
+    from django.core.management import call_command
+    from django.core.management.base import CommandError
+
+    fake_arxiv.set_entries(entries_on(MON, 2))
+    call_command("harvest", "--source", "ml-test", "--since", "2025-06-02", "--until", "2025-06-02")
+    out = capsys.readouterr().out
+    assert "succeeded" in out and "created 2" in out
+
+    fake_arxiv.add_fault("status", status=400)
+    with pytest.raises(CommandError, match="1 harvest run"):
+        call_command("harvest", "--categories", "cs.LG", "--since", "2025-06-02", "--until", "2025-06-02")
+    assert "HTTP 400" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    "abstract,comment,expected",
+    [
+        ("Code: https://github.com/acme/tool.", "", ("https://github.com/acme/tool", "")),
+        ("Models at https://huggingface.co/acme/model", "", ("https://huggingface.co/acme/model", "")),
+        ("See https://acme.github.io/tool/ for videos", "", ("", "https://acme.github.io/tool/")),
+        ("", "Project page: https://tool.example.org, code https://gitlab.com/a/b",
+         ("https://gitlab.com/a/b", "https://tool.example.org")),
+        ("Discussed at https://huggingface.co/papers/2506.01234", "", ("", "")),
+        ("Data from https://example.org/data.", "", ("", "")),
+    ],
+)  # fmt: skip
+def test_code_and_project_link_detection(abstract, comment, expected):
+    from papers.links import detect_links
+
+    assert detect_links(abstract, comment) == expected
+
+
+def test_the_tasks_are_thin_callers(harvest_settings, fake_arxiv, source, curator):
+    from papers import tasks
+
+    fake_arxiv.set_entries(entries_on(MON, 2) + [entry(MON, "2103.10360")])
+    run_id = tasks.harvest_source(source.pk, since="2025-06-02", until="2025-06-02")
+    assert HarvestRun.objects.get(pk=run_id).created_count == 3
+    [result] = tasks.fetch_papers(["arXiv:2103.10360"], user_id=curator.pk)
+    assert result["status"] == "unchanged"
+
+
+def test_beat_runs_every_enabled_source(harvest_settings, fake_arxiv, source, monkeypatch):
+    from papers import tasks
+
+    HarvestSource.objects.filter(name="machine-learning").update(enabled=False)
+    queued = []
+    monkeypatch.setattr(tasks.harvest_source, "delay", lambda source_id: queued.append(source_id))
+    schedule = harvest_settings.CELERY_BEAT_SCHEDULE["harvest-enabled-sources"]
+    assert schedule["task"] == "papers.tasks.harvest_enabled_sources"
+
+    tasks.harvest_enabled_sources()
+
+    assert queued == [source.pk]

@@ -81,3 +81,15 @@ def test_watchlist_hits_keywords_and_authors(library, curator):
     hit = set(watchlist_filter(Paper.objects.all(), entries))
     assert hit == {paper, library["title_hit"], library["abstract_hit"], library["quantum"]}
     assert not watchlist_filter(Paper.objects.all(), [negative]).exists()
+
+
+@pytest.mark.postgres
+def test_narrowed_filter_gives_the_same_papers_with_or_without_the_index(library, monkeypatch):
+    from papers import search
+
+    indexed = set(search.filter_by_search(Paper.objects.all(), "diffusion -quantum", narrowed=True))
+    # Every word counts as common: the search is tested row by row instead of through the GIN index.
+    monkeypatch.setattr(search, "COMMON_MATCHES", -1)
+    row_by_row = search.filter_by_search(Paper.objects.all(), "diffusion -quantum", narrowed=True)
+    assert "COALESCE" in str(row_by_row.query)
+    assert set(row_by_row) == indexed == {library["title_hit"], library["abstract_hit"]}
