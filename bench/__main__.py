@@ -16,7 +16,8 @@ import django
 
 from bench.report import Report
 
-BENCHMARKS = ["triage", "pages", "harvest", "snapshot", "editorial", "ranking", "api", "mixed"]  # module names under bench/, in the order they run
+# Module names under bench/, in the order they run.
+BENCHMARKS = ["triage", "pages", "harvest", "snapshot", "editorial", "ranking", "api", "mixed"]
 
 
 def main(argv):

@@ -17,7 +17,9 @@ from django.core.management import call_command
 from django.db import connection, connections
 from django.utils import timezone
 
-BENCH_DB = "curation_bench"
+BENCH_DB = os.environ.get("HARVEST_BENCH_DB", "curation_bench")
+_GUARD_KEY = 0x62656E6368  # "bench"
+_guard = None
 TWIN = "bench_paper_twin"
 # Paper columns the baselines write (search_vector comes from the trigger, id from the identity).
 COLUMNS = [
@@ -62,6 +64,12 @@ def use_bench_database():
         exists = admin.execute("SELECT 1 FROM pg_database WHERE datname = %s", [BENCH_DB]).fetchone()
         if not exists:
             admin.execute(f'CREATE DATABASE "{BENCH_DB}"')
+    # Two bench runs at once (two people typing `make bench`) would truncate each
+    # other's tables: the second waits for the first. Held until this process exits.
+    global _guard
+    if _guard is None:
+        _guard = psycopg.connect(admin_url, autocommit=True)
+        _guard.execute("SELECT pg_advisory_lock(%s)", [_GUARD_KEY])
     old = connections.settings["default"]
     parsed = dj_database_url.parse(bench_url)
     new = {**old, **parsed, "OPTIONS": parsed.get("OPTIONS") or {}}

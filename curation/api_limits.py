@@ -21,6 +21,13 @@ class UserThrottle(UserRateThrottle):
     def get_rate(self):
         return api_settings.DEFAULT_THROTTLE_RATES.get(self.scope)
 
+    def get_cache_key(self, request, view):
+        # Signed-in clients only: anonymous ones are AnonThrottle's (DRF's UserRateThrottle
+        # would count them a second time, by address, at the signed-in rate).
+        if not (request.user and request.user.is_authenticated):
+            return None
+        return super().get_cache_key(request, view)
+
 
 class LimitedJSONParser(JSONParser):
     """JSON bodies up to DATA_UPLOAD_MAX_MEMORY_SIZE.

@@ -22,7 +22,17 @@ from django.utils import timezone
 
 from papers.models import Paper
 
-from .models import Issue, Pick, SeenPaper, TriageDecision, TriageEvent, TriageNote, TriageSession, Vote
+from .models import (
+    AddedCandidate,
+    Issue,
+    Pick,
+    SeenPaper,
+    TriageDecision,
+    TriageEvent,
+    TriageNote,
+    TriageSession,
+    Vote,
+)
 from .publishing import CURATORS_GROUP, EDITORS_GROUP
 
 SHORTLISTED = TriageDecision.State.SHORTLISTED
@@ -347,8 +357,6 @@ def _restore_states(issue, events):
 @transaction.atomic
 def add_to_queue(paper, issue, *, by):
     """Add ``paper`` to ``issue``'s queue by hand, whatever its submission date."""
-    from .models import AddedCandidate
-
     require_curator(by, "add papers to a queue")
     added, _ = AddedCandidate.objects.get_or_create(
         issue=issue, paper_id=_paper_ids([paper])[0], defaults={"by": by}
