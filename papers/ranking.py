@@ -17,9 +17,10 @@ and recency. The model is a logistic regression, so a paper's score is the sum
 of coefficient × feature value plus the intercept; the explanation stores the
 largest of those products, up and down, and nothing else.
 
-The text is hashed (HashingVectorizer) rather than given a vocabulary: fitting
-on 200,000 papers stays within seconds, the artifact is just the idf and the
-coefficients, and a paper's own terms name its columns when it is explained.
+The text is hashed (HashingVectorizer) rather than given a vocabulary: no
+vocabulary to build over the whole history, the artifact is just the idf and
+the coefficients, and a paper's own terms name its columns when it is
+explained.
 """
 
 import io
@@ -404,7 +405,7 @@ def newest_unlabelled(days, labels, weights, cap):
     """Indexes to train on: every labelled paper and the ``cap`` newest unlabelled ones.
 
     Unlabelled papers are only weak negatives, and the newest ones speak for
-    today's topics; capping them keeps a fit on a long history within seconds.
+    today's topics; capping them bounds the fit on a long history.
     """
     days = np.asarray(days)
     unlabelled = (np.asarray(labels) == 0) & (np.asarray(weights) == WEIGHT_UNLABELLED)
