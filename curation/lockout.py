@@ -20,6 +20,7 @@ import time
 
 from django.conf import settings
 from django.contrib.admin.forms import AdminAuthenticationForm
+from django.contrib.auth.backends import ModelBackend
 from django.contrib.auth.signals import user_logged_in, user_login_failed
 from django.core.cache import cache
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -106,15 +107,18 @@ class LockoutBackend:
     """First in AUTHENTICATION_BACKENDS: refuses any login while locked out.
 
     Raising PermissionDenied stops Django from trying the other backends, so
-    no login path (admin, API, a future form) can bypass the lock. It has no
-    ``get_user`` on purpose: it never logs anyone in, so ``force_login`` and
-    sessions must not pick it as a user's backend.
+    no login path (admin, API, a future form) can bypass the lock. It never
+    authenticates anyone itself; ``get_user`` loads the session's user like
+    ModelBackend, so a session (or ``force_login``) naming it still works.
     """
 
     def authenticate(self, request, username=None, password=None, **kwargs):
         if locked_out(request, username):
             raise PermissionDenied("locked out")
         return None
+
+    def get_user(self, user_id):
+        return ModelBackend().get_user(user_id)
 
 
 class LockoutAdminAuthenticationForm(AdminAuthenticationForm):

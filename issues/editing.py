@@ -175,8 +175,10 @@ def save_issue(issue, *, by, data, lock_version):
 
 
 @transaction.atomic
-def add_pick(issue, paper, *, by, **fields):
+def add_pick(issue, paper, *, by, curator=None, **fields):
     """Add ``paper`` as the issue's last pick; returns the Pick.
+
+    ``curator`` is credited with the pick (default ``by``), e.g. whoever shortlisted it.
 
     Code and demo links start from the paper's detected links; the paper's
     version and title are kept as the ones the commentary is written about.
@@ -194,7 +196,7 @@ def add_pick(issue, paper, *, by, **fields):
         demo_url=paper.project_url,
         paper_version=paper.version,
         paper_title=paper.title,
-        curator=by,
+        curator=curator or by,
     )
     _apply(pick, PICK_FIELDS, fields)
     pick.full_clean(exclude=["issue", "paper", "curator"], validate_unique=False)

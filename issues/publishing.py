@@ -13,11 +13,12 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from .models import Issue, Revision
+from .roles import CURATORS, EDITORS
 
 log = logging.getLogger(__name__)
 
-EDITORS_GROUP = "Editors"
-CURATORS_GROUP = "Curators"
+EDITORS_GROUP = EDITORS
+CURATORS_GROUP = CURATORS
 
 
 class TransitionError(Exception):

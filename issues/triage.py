@@ -17,7 +17,6 @@ from datetime import timedelta
 
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
-from django.db.models import Max
 from django.utils import timezone
 
 from papers.models import Paper
@@ -245,16 +244,10 @@ def promote_to_pick(paper, issue, *, by):
     decision = TriageDecision.objects.filter(issue=issue, paper=paper).first()
     if decision is None or decision.state != SHORTLISTED:
         raise TriageError("Only a shortlisted paper can be promoted to a pick.")
-    position = (issue.picks.aggregate(m=Max("position"))["m"] or 0) + 1
-    pick = Pick.objects.create(
-        issue=issue,
-        paper=paper,
-        position=position,
-        paper_version=paper.version,
-        paper_title=paper.title,
-        code_url=paper.code_url,
-        curator=decision.by or by,
-    )
+    # Through the editing function, so the pick gets its links, a revision and a render.
+    from .editing import add_pick
+
+    pick = add_pick(issue, paper, by=by, curator=decision.by)
     TriageEvent.objects.create(
         issue=issue,
         paper=paper,

@@ -59,6 +59,12 @@ class PaperAdmin(admin.ModelAdmin):
     def has_code(self, paper):
         return paper.has_code
 
+    def save_model(self, request, obj, form, change):
+        # An editor's link wins over detection from then on: harvests leave it alone.
+        if change and {"code_url", "project_url"} & set(form.changed_data):
+            obj.links_set_by_editor = True
+        super().save_model(request, obj, form, change)
+
 
 @admin.register(Author)
 class AuthorAdmin(admin.ModelAdmin):

@@ -21,6 +21,8 @@ from django.db import connection, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
+from curation.logging import bind
+
 from .arxiv_api import ArxivClient, ArxivError, EmptyPage, day_search, id_search, record_from_result
 from .arxiv_ids import parse_arxiv_id
 from .ingest import import_entries
@@ -216,7 +218,9 @@ def harvest_source(source_id=None, *, since=None, until=None, categories=None, c
                 error="Interrupted: the worker stopped mid-run.",
                 finished_at=timezone.now(),
             )
-        return _run_days(run, source, cats, since_day, until_day, client, token)
+        # Every log line of the run carries its id.
+        with bind(run_id=run.pk):
+            return _run_days(run, source, cats, since_day, until_day, client, token)
     finally:
         _release_lock(source, token)
 

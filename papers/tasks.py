@@ -13,8 +13,11 @@ from .models import HarvestSource
 
 @shared_task(name="papers.tasks.harvest_source")
 def harvest_source(source_id, since=None, until=None):
-    """Harvest one source; returns the HarvestRun id."""
-    return harvest.harvest_source(source_id, since=since, until=until).pk
+    """Harvest one source, then retrain and rescore if it brought anything; returns the run id."""
+    run = harvest.harvest_source(source_id, since=since, until=until)
+    if run.created_count or run.updated_count:
+        rank_after_harvest.delay_on_commit(run.pk)
+    return run.pk
 
 
 @shared_task(name="papers.tasks.harvest_enabled_sources")

@@ -18,6 +18,7 @@ from django.utils import timezone
 from issues.markdown import render_issue
 from issues.models import Issue, Pick
 from issues.publishing import publish_issue, schedule_issue, submit_for_review
+from issues.roles import ensure_roles
 from papers.ingest import PaperRecord, import_entries
 from papers.models import Paper
 
@@ -87,8 +88,9 @@ def make_user(django_user_model, username, group=None, **extra):
         username, f"{username}@example.org", "pw-1234567890", **extra
     )
     if group:
-        # get_or_create: a transactional test before this one flushed the migrations' groups.
-        user.groups.add(Group.objects.get_or_create(name=group)[0])
+        # A transactional test before this one may have flushed the migration's groups.
+        ensure_roles()
+        user.groups.add(Group.objects.get(name=group))
     return user
 
 
@@ -180,5 +182,6 @@ def make_publisher():
 
     user, created = get_user_model().objects.get_or_create(username="factory-editor")
     if created:
-        user.groups.add(Group.objects.get_or_create(name="Editors")[0])
+        ensure_roles()
+        user.groups.add(Group.objects.get(name="Editors"))
     return user

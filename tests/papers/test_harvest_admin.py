@@ -105,3 +105,34 @@ def test_harvest_now_runs_the_source(admin_client, harvest_settings, fake_arxiv,
     run = HarvestRun.objects.get(source=source)
     assert run.window_start == datetime.combine(today - timedelta(days=1), time.min, UTC)
     assert Paper.objects.count() == 4
+
+
+def test_an_editor_setting_links_in_the_admin_protects_them_from_harvests(client, editor):
+    from django.forms.models import model_to_dict
+
+    paper = make_paper()
+    client.force_login(editor)
+    data = {
+        key: ("" if value is None else value)
+        for key, value in model_to_dict(paper).items()
+        if key not in {"id", "authors", "search_vector"}
+    }
+    data.update(
+        code_url="https://github.com/editor/chosen",
+        submitted_at_0=paper.submitted_at.strftime("%Y-%m-%d"),
+        submitted_at_1=paper.submitted_at.strftime("%H:%M:%S"),
+        updated_at_0=paper.updated_at.strftime("%Y-%m-%d"),
+        updated_at_1=paper.updated_at.strftime("%H:%M:%S"),
+        categories='["cs.LG", "cs.AI"]',
+        **{
+            "authorships-TOTAL_FORMS": "0",
+            "authorships-INITIAL_FORMS": "0",
+            "authorships-MIN_NUM_FORMS": "0",
+            "authorships-MAX_NUM_FORMS": "1000",
+        },
+    )
+    response = client.post(reverse("admin:papers_paper_change", args=[paper.pk]), data)
+    assert response.status_code == 302, response.context["adminform"].form.errors if response.context else ""
+    paper.refresh_from_db()
+    assert paper.code_url == "https://github.com/editor/chosen"
+    assert paper.links_set_by_editor is True
