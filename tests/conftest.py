@@ -185,3 +185,50 @@ def make_publisher():
         ensure_roles()
         user.groups.add(Group.objects.get(name="Editors"))
     return user
+
+
+# Browser ----------------------------------------------------------------------
+
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+
+
+@pytest.fixture
+def chromium(monkeypatch):
+    """Debian's headless Chromium driven by Playwright (tests marked ``browser``)."""
+    from django.db import connections
+    from playwright.sync_api import sync_playwright
+
+    # Playwright's sync API runs an event loop in this thread; Django's
+    # async-safety check would refuse the test's own ORM calls otherwise.
+    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+    # Live-server threads must not keep connections that block the test database's teardown.
+    monkeypatch.setitem(connections["default"].settings_dict, "CONN_MAX_AGE", 0)
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium"),
+            args=CHROMIUM_ARGS,
+            headless=True,
+        )
+        yield browser
+        browser.close()
+    # ORM calls made while Playwright's loop ran got their own connection: close it,
+    # or PostgreSQL refuses to drop the test database at the end of the session.
+    connections.close_all()
+
+
+def log_in(page, live_server, username, password="pw-1234567890"):
+    """Sign in through the admin login form, as a person would."""
+    from django.urls import reverse
+
+    page.goto(live_server.url + reverse("admin:login"))
+    page.fill("#id_username", username)
+    page.fill("#id_password", password)
+    page.click("input[type=submit]")
+    page.wait_for_url(lambda url: "/login/" not in url)

@@ -38,7 +38,7 @@ VISIBILITY_TIMEOUT = 6
 pytestmark = [
     pytest.mark.postgres,
     pytest.mark.broker,
-    pytest.mark.django_db(transaction=True, serialized_rollback=True),
+    pytest.mark.django_db(transaction=True),
 ]
 
 

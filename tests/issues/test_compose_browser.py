@@ -1,71 +1,19 @@
 """Composing in a real browser: shortlist → picks → reorder → preview → publish → public page."""
 
-import importlib
-import os
-
 import pytest
-from django.contrib.auth.models import Group, Permission
-from django.db import connections
 from django.urls import reverse
 
-from issues.models import Issue, TriageDecision
-from tests.conftest import make_issue, make_paper
-
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
+from issues.models import Issue
+from issues.triage import shortlist
+from tests.conftest import log_in, make_issue, make_paper
 
 
 @pytest.fixture
-def page(monkeypatch):
-    from playwright.sync_api import sync_playwright
-
-    # Playwright's sync API runs an event loop in this thread; Django's
-    # async-safety check would refuse the test's own ORM calls otherwise.
-    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-    # Live-server threads must not keep connections that block the test database's teardown.
-    monkeypatch.setitem(connections["default"].settings_dict, "CONN_MAX_AGE", 0)
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium"),
-            args=CHROMIUM_ARGS,
-            headless=True,
-        )
-        context = browser.new_context()
-        yield context.new_page()
-        browser.close()
-        # ORM calls made while Playwright's loop runs get their own connection: close it,
-        # or PostgreSQL refuses to drop the test database at the end of the session.
-        connections.close_all()
-
-
-def grant_role_permissions():
-    """An earlier transactional test's flush leaves the role groups without their permissions."""
-    roles = importlib.import_module("issues.migrations.0002_roles")
-    for name, spec in (
-        ("Curators", roles.CURATOR_PERMISSIONS),
-        ("Editors", roles.CURATOR_PERMISSIONS + roles.EDITOR_EXTRA),
-    ):
-        group, _ = Group.objects.get_or_create(name=name)
-        for app_label, model, actions in spec:
-            codenames = [f"{action}_{model}" for action in actions]
-            group.permissions.add(
-                *Permission.objects.filter(content_type__app_label=app_label, codename__in=codenames)
-            )
+def page(chromium):
+    return chromium.new_context().new_page()
 
 
 def shortlist_rows(issue, papers, user):
-    try:
-        from issues.triage import shortlist
-    except ImportError:  # triage not there yet: the rows it would write
-        for paper in papers:
-            TriageDecision.objects.create(issue=issue, paper=paper, state="shortlisted", by=user)
-        return
     for paper in papers:
         shortlist(paper, issue, by=user)
 
@@ -73,18 +21,13 @@ def shortlist_rows(issue, papers, user):
 @pytest.mark.browser
 @pytest.mark.django_db(transaction=True)
 def test_compose_reorder_preview_and_publish(page, live_server, editor):
-    grant_role_permissions()
     issue = make_issue(
         slug="may-2021", title="May 2021", intro="Welcome[^w].\n\n[^w]: https://w.example Welcome page"
     )
     papers = [make_paper(title=f"Shortlisted paper {n}") for n in (1, 2, 3)]
     shortlist_rows(issue, papers, editor)
 
-    page.goto(live_server.url + reverse("admin:login"))
-    page.fill("#id_username", editor.username)
-    page.fill("#id_password", "pw-1234567890")
-    page.click("input[type=submit]")
-    page.wait_for_url(lambda url: "/login/" not in url)
+    log_in(page, live_server, editor.username)
 
     change = live_server.url + reverse("admin:issues_issue_change", args=[issue.pk])
     page.goto(change)

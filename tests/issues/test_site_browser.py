@@ -4,52 +4,32 @@ Screenshots of the issue page at desktop and phone widths are saved under
 test-results/ (git-ignored).
 """
 
-import os
 from pathlib import Path
 
 import pytest
 from django.conf import settings
-from django.contrib.auth.models import Group
 from django.core.management import call_command
 
-from issues.publishing import CURATORS_GROUP, EDITORS_GROUP
+from issues.roles import ensure_roles
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 RESULTS = Path(settings.BASE_DIR) / "test-results"
 
 
 @pytest.fixture
 def site(live_server):
     # Transactional tests start from a flushed database: the roles migration's groups are gone.
-    for name in (EDITORS_GROUP, CURATORS_GROUP):
-        Group.objects.get_or_create(name=name)
+    ensure_roles()
     call_command("load_demo")
     return live_server.url
 
 
 @pytest.fixture
-def browser(site):
+def browser(site, chromium):
     # After ``site``: Playwright's sync API runs an event loop, and Django refuses
     # database calls from a thread with a running loop.
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium"),
-            args=CHROMIUM_ARGS,
-            headless=True,
-        )
-        yield browser
-        browser.close()
+    return chromium
 
 
 def open_page(browser, url, **context_options):

@@ -1,52 +1,16 @@
 """Keyboard triage in a real browser (Playwright driving the machine's Chromium)."""
 
-import os
-
 import pytest
-from django.db import connections
 from django.urls import reverse
 
 from issues.models import TriageDecision
 from papers.models import PaperScore, RankerModel
-from tests.conftest import make_issue, make_paper
-
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
+from tests.conftest import log_in, make_issue, make_paper
 
 
 @pytest.fixture
-def browser_page(monkeypatch):
-    from playwright.sync_api import sync_playwright
-
-    # Playwright's sync API runs an event loop in this thread; the test's own ORM calls
-    # would otherwise be refused by Django's async-safety check.
-    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-    # The live server's request threads would keep persistent connections open past
-    # the test and block the test database's teardown on PostgreSQL.
-    monkeypatch.setitem(connections["default"].settings_dict, "CONN_MAX_AGE", 0)
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium"),
-            args=CHROMIUM_ARGS,
-            headless=True,
-        )
-        page = browser.new_page()
-        yield page
-        browser.close()
-
-
-def log_in(page, live_server, username):
-    page.goto(live_server.url + reverse("admin:login"))
-    page.fill("#id_username", username)
-    page.fill("#id_password", "pw-1234567890")
-    page.click("input[type=submit]")
-    page.wait_for_url(lambda url: "/login/" not in url)
+def browser_page(chromium):
+    return chromium.new_page()
 
 
 @pytest.mark.browser
