@@ -8,15 +8,12 @@ banner, are never cached and are never indexed.
 
 from django.conf import settings
 from django.core import signing
-from django.db.models import Prefetch
 from django.http import HttpResponse
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.cache import patch_cache_control
 
-from papers.models import Authorship
-
-from .models import Figure, Issue, Pick
+from .models import Issue
 from .publishing import require_editor
 
 SALT = "issues.preview"
@@ -38,18 +35,7 @@ def preview_url(issue, *, by, request=None):
 
 def page_queryset():
     """Issues with everything the issue page shows (like for_public_page(), drafts included)."""
-    return Issue.objects.prefetch_related(
-        Prefetch(
-            "picks",
-            queryset=Pick.objects.select_related("paper").prefetch_related(
-                Prefetch(
-                    "paper__authorships",
-                    queryset=Authorship.objects.select_related("author").order_by("position"),
-                ),
-                Prefetch("figures", queryset=Figure.objects.order_by("position", "pk")),
-            ),
-        )
-    )
+    return Issue.objects.with_page_contents()
 
 
 def never_cached(response):
