@@ -11,7 +11,7 @@ from django.core.exceptions import PermissionDenied
 from django.shortcuts import render
 from django.utils import timezone
 
-from .harvest import add_papers_by_id, coverage
+from . import harvest
 from .models import HarvestSource
 
 
@@ -38,7 +38,7 @@ def add_papers_view(model_admin, request):
     form = AddPapersForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            results = add_papers_by_id(form.cleaned_data["ids"], by=request.user)
+            results = harvest.add_papers_by_id(form.cleaned_data["ids"], by=request.user)
         except PermissionDenied as exc:
             messages.error(request, str(exc))
         else:
@@ -67,7 +67,7 @@ def coverage_view(model_admin, request):
         days = max(1, min(int(request.GET.get("days", 30)), 366))
     except ValueError:
         days = 30
-    rows, sources = coverage(HarvestSource.objects.all(), until=until, days=days)
+    rows, sources = harvest.coverage(HarvestSource.objects.all(), until=until, days=days)
     context = {
         **model_admin.admin_site.each_context(request),
         "title": "Harvest coverage: papers per submission day",
