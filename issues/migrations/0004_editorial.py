@@ -4,20 +4,27 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('issues', '0003_triage_state'),
+        ("issues", "0003_triage_state"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='figure',
-            name='renditions',
-            field=models.JSONField(blank=True, default=list, editable=False, help_text='Smaller copies for responsive images: [{width, height, name}], made at upload.'),
+            model_name="figure",
+            name="renditions",
+            field=models.JSONField(
+                blank=True,
+                default=list,
+                editable=False,
+                help_text="Smaller copies for responsive images: [{width, height, name}], made at upload.",
+            ),
         ),
         migrations.AddField(
-            model_name='revision',
-            name='lock_version',
-            field=models.PositiveIntegerField(default=0, help_text="The object's lock_version after this save: finds what an editor started from."),
+            model_name="revision",
+            name="lock_version",
+            field=models.PositiveIntegerField(
+                default=0,
+                help_text="The object's lock_version after this save: finds what an editor started from.",
+            ),
         ),
     ]
