@@ -17,16 +17,13 @@ import json
 import os
 import re
 import shutil
-import socket
 import subprocess
-import sys
 import tempfile
 import threading
 import time
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
-import psycopg
+from bench.server import environment, free_port, get, manage, start_gunicorn, stop
 
 ROOT = Path(__file__).resolve().parent.parent
 BENCH_DB = "curation_bench_api"
@@ -71,108 +68,23 @@ publish_issue(issue, by=demo_editor())
 """
 
 
-def seconds():
-    """Seconds of load per path and figure, split over the rounds."""
-    return max(3.0, 9.0 * float(os.environ.get("BENCH_SCALE", "1")))
-
-
-def _database_url():
-    url = os.environ.get("DATABASE_URL", "")
-    if not url.startswith(("postgres://", "postgresql://")):
-        url = "postgres://postgres@127.0.0.1:5432/postgres"
-    parts = urlsplit(url)
-    with psycopg.connect(urlunsplit(parts._replace(path="/postgres")), autocommit=True) as admin:
-        admin.execute(f'DROP DATABASE IF EXISTS "{BENCH_DB}" WITH (FORCE)')
-        admin.execute(f'CREATE DATABASE "{BENCH_DB}"')
-    return urlunsplit(parts._replace(path=f"/{BENCH_DB}"))
-
-
 def _environment(workdir):
-    env = {k: v for k, v in os.environ.items() if k not in {"CELERY_BROKER_URL", "DJANGO_SETTINGS_MODULE"}}
-    env.update(
-        DATABASE_URL=_database_url(),
+    return environment(
+        workdir,
+        database=BENCH_DB,
+        drop={"CELERY_BROKER_URL"},
         REDIS_URL=REDIS_URL,
-        SECRET_KEY=os.environ.get("SECRET_KEY") or "bench-only-not-secret",
-        DEBUG="0",
-        ALLOWED_HOSTS="127.0.0.1,localhost",
-        SECURE_SSL_REDIRECT="0",
-        SECURE_HSTS_SECONDS="0",
         # The load generator is one client: the limits stay on (their Redis round trips are part
         # of every request) but never bite. Per second, so the request history each check
         # reads stays short, as it does in production.
         API_THROTTLE_ANON="1000000/second",
         API_THROTTLE_USER="1000000/second",
-        VAR_DIR=str(workdir),
-        MEDIA_ROOT=str(workdir / "media"),
-        STATIC_ROOT=str(workdir / "static"),
-        LOG_LEVEL="WARNING",
-        PYTHONPATH=str(ROOT),
     )
-    return env
 
 
-def _manage(env, *args):
-    subprocess.run([sys.executable, "manage.py", *args], cwd=ROOT, env=env, check=True, capture_output=True)
-
-
-def _free_port():
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def _get(port, path):
-    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
-    try:
-        connection.request("GET", path)
-        response = connection.getresponse()
-        return response.status, response.read()
-    finally:
-        connection.close()
-
-
-def _start_gunicorn(env, port):
-    process = subprocess.Popen(
-        [
-            str(Path(sys.executable).with_name("gunicorn")),
-            "curation.wsgi",
-            "--bind",
-            f"127.0.0.1:{port}",
-            "--workers",
-            "2",
-            "--worker-class",
-            "gthread",
-            "--threads",
-            "4",
-            "--access-logfile",
-            "/dev/null",
-            "--log-level",
-            "warning",
-            "--max-requests",
-            "0",
-        ],
-        cwd=ROOT,
-        env={**env, "DJANGO_SETTINGS_MODULE": "bench.api_settings"},
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-    )
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        try:
-            if _get(port, "/healthz")[0] == 200:
-                return process
-        except OSError:
-            time.sleep(0.2)
-    process.terminate()
-    raise RuntimeError(f"gunicorn did not start: {process.stderr.read().decode()[-2000:]}")
-
-
-def _stop(process):
-    process.terminate()
-    try:
-        process.wait(timeout=15)
-    except subprocess.TimeoutExpired:
-        process.kill()
+def seconds():
+    """Seconds of load per path and figure, split over the rounds."""
+    return max(3.0, 9.0 * float(os.environ.get("BENCH_SCALE", "1")))
 
 
 def _wrk(port, path, duration):
@@ -228,12 +140,12 @@ def _rates(port, api_path, baseline_path):
     background load, where two long runs one after the other would not.
     """
     for path in (api_path, baseline_path):
-        status, body = _get(port, path)
+        status, _, body = get(port, path)
         if status != 200:
             raise RuntimeError(f"{path} answered {status}: {body[:300]!r}")
         # Warm up both workers' connections and caches before measuring.
         for _ in range(20):
-            _get(port, path)
+            get(port, path)
     load = _wrk if shutil.which("wrk") else _python_load
     duration = max(1.0, seconds() / ROUNDS)
     api, baseline = [], []
@@ -248,14 +160,14 @@ def run(report):
         print("   wrk not found (apt-get install wrk): using the slower Python load generator", flush=True)
     with tempfile.TemporaryDirectory(prefix="bench-api-") as tmp:
         env = _environment(Path(tmp))
-        _manage(env, "migrate", "--noinput")
-        _manage(env, "load_demo")
-        _manage(env, "shell", "-c", SEED)
-        port = _free_port()
-        server = _start_gunicorn(env, port)
+        manage(env, "migrate", "--noinput")
+        manage(env, "load_demo")
+        manage(env, "shell", "-c", SEED)
+        port = free_port()
+        server = start_gunicorn({**env, "DJANGO_SETTINGS_MODULE": "bench.api_settings"}, port)
         try:
-            api_picks = json.loads(_get(port, "/api/v1/picks/?page_size=50")[1])["results"]
-            base_picks = json.loads(_get(port, "/bench/picks/")[1])["results"]
+            api_picks = json.loads(get(port, "/api/v1/picks/?page_size=50")[2])["results"]
+            base_picks = json.loads(get(port, "/bench/picks/")[2])["results"]
             if [p["id"] for p in api_picks] != [p["id"] for p in base_picks] or len(api_picks) != 50:
                 raise RuntimeError("the API and the baseline do not return the same 50 picks")
             figures = [
@@ -275,4 +187,4 @@ def run(report):
                     passed=value >= 0.5 * baseline,
                 )
         finally:
-            _stop(server)
+            stop(server)

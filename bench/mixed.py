@@ -23,8 +23,8 @@ from pathlib import Path
 import psycopg
 from celery import Celery
 
-from bench.pages import _free_port, _get, _manage, _start_gunicorn, _stop
 from bench.pgdb import scale
+from bench.server import environment, free_port, get, manage, start_gunicorn, stop
 
 ROOT = Path(__file__).resolve().parent.parent
 BENCH_DB = "curation_bench_mixed"
@@ -71,43 +71,20 @@ def seconds():
     return max(2.0, 8.0 * float(os.environ.get("BENCH_SCALE", "1")))
 
 
-def _database_url():
-    from urllib.parse import urlsplit, urlunsplit
-
-    url = os.environ.get("DATABASE_URL", "")
-    if not url.startswith(("postgres://", "postgresql://")):
-        url = "postgres://postgres@127.0.0.1:5432/postgres"
-    parts = urlsplit(url)
-    with psycopg.connect(urlunsplit(parts._replace(path="/postgres")), autocommit=True) as admin:
-        admin.execute(f'DROP DATABASE IF EXISTS "{BENCH_DB}" WITH (FORCE)')
-        admin.execute(f'CREATE DATABASE "{BENCH_DB}"')
-    return urlunsplit(parts._replace(path=f"/{BENCH_DB}"))
-
-
 def _environment(workdir, fake_url):
-    env = {k: v for k, v in os.environ.items() if k not in {"DJANGO_SETTINGS_MODULE", "PUBLIC_PAGE_CACHE"}}
-    env.update(
-        DATABASE_URL=_database_url(),
+    return environment(
+        workdir,
+        database=BENCH_DB,
+        drop={"PUBLIC_PAGE_CACHE"},
         CELERY_BROKER_URL=BROKER_URL,
         REDIS_URL=REDIS_URL,
-        SECRET_KEY=os.environ.get("SECRET_KEY") or "bench-only-not-secret",
-        DEBUG="0",
-        ALLOWED_HOSTS="127.0.0.1,localhost",
-        SECURE_SSL_REDIRECT="0",
-        SECURE_HSTS_SECONDS="0",
-        VAR_DIR=str(workdir),
-        STATIC_ROOT=str(workdir / "static"),
-        MEDIA_ROOT=str(workdir / "media"),
-        LOG_LEVEL="WARNING",
         # One loopback address is all the readers: the API's per-address limit is not what we measure.
         API_THROTTLE_ANON="100000000/minute",
         ARXIV_API_URL=fake_url,
         ARXIV_REQUEST_INTERVAL="0",
         ARXIV_PAGE_SIZE="500",
         ARXIV_EMPTY_FIRST_PAGE_RETRIES="0",
-        PYTHONPATH=str(ROOT),
     )
-    return env
 
 
 class Readers:
@@ -202,9 +179,9 @@ def run(report):
     with tempfile.TemporaryDirectory(prefix="bench-mixed-") as tmp:
         workdir = Path(tmp)
         env = _environment(workdir, fake.url)
-        _manage(env, "migrate", "--noinput")
-        _manage(env, "load_demo")
-        _manage(env, "collectstatic", "--noinput")
+        manage(env, "migrate", "--noinput")
+        manage(env, "load_demo")
+        manage(env, "collectstatic", "--noinput")
         source_id = int(
             subprocess.run(
                 [sys.executable, "manage.py", "shell", "-c", SETUP],
@@ -238,11 +215,11 @@ def run(report):
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )
-        port = _free_port()
-        server = _start_gunicorn(env, port)
+        port = free_port()
+        server = start_gunicorn(env, port)
         try:
             for path in PATHS[:-1]:
-                assert _get(port, path)[0] == 200, path
+                assert get(port, path)[0] == 200, path
             warm = Readers(port).start()
             time.sleep(1)
             warm.stop()
@@ -296,7 +273,7 @@ def run(report):
             )
             late_status = _status(port, LATE_PATH)
         finally:
-            _stop(server)
+            stop(server)
             worker.terminate()
             worker.wait(timeout=30)
             db.close()

@@ -16,16 +16,13 @@ import http.client
 import os
 import re
 import shutil
-import socket
 import subprocess
-import sys
 import tempfile
 import threading
 import time
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
-import psycopg
+from bench.server import environment, free_port, get, manage, start_gunicorn, stop
 
 ROOT = Path(__file__).resolve().parent.parent
 BENCH_DB = "curation_bench_pages"
@@ -37,108 +34,15 @@ GROUP = "public pages"
 ROUNDS = 3
 
 
+def _environment(workdir):
+    return environment(
+        workdir, database=BENCH_DB, drop={"CELERY_BROKER_URL", "PUBLIC_PAGE_CACHE"}, REDIS_URL=REDIS_URL
+    )
+
+
 def seconds():
     """Load time per figure, split into ROUNDS runs."""
     return max(3.0, 9.0 * float(os.environ.get("BENCH_SCALE", "1")))
-
-
-def _database_url():
-    url = os.environ.get("DATABASE_URL", "")
-    if not url.startswith(("postgres://", "postgresql://")):
-        url = "postgres://postgres@127.0.0.1:5432/postgres"
-    parts = urlsplit(url)
-    with psycopg.connect(urlunsplit(parts._replace(path="/postgres")), autocommit=True) as admin:
-        admin.execute(f'DROP DATABASE IF EXISTS "{BENCH_DB}" WITH (FORCE)')
-        admin.execute(f'CREATE DATABASE "{BENCH_DB}"')
-    return urlunsplit(parts._replace(path=f"/{BENCH_DB}"))
-
-
-def _environment(workdir):
-    env = {
-        key: value
-        for key, value in os.environ.items()
-        if key not in {"CELERY_BROKER_URL", "DJANGO_SETTINGS_MODULE", "PUBLIC_PAGE_CACHE"}
-    }
-    env.update(
-        DATABASE_URL=_database_url(),
-        REDIS_URL=REDIS_URL,
-        SECRET_KEY=os.environ.get("SECRET_KEY") or "bench-only-not-secret",
-        DEBUG="0",
-        ALLOWED_HOSTS="127.0.0.1,localhost",
-        SECURE_SSL_REDIRECT="0",
-        SECURE_HSTS_SECONDS="0",
-        VAR_DIR=str(workdir),
-        STATIC_ROOT=str(workdir / "static"),
-        MEDIA_ROOT=str(workdir / "media"),
-        LOG_LEVEL="WARNING",
-        PYTHONPATH=str(ROOT),
-    )
-    return env
-
-
-def _manage(env, *args):
-    subprocess.run([sys.executable, "manage.py", *args], cwd=ROOT, env=env, check=True, capture_output=True)
-
-
-def _free_port():
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def _start_gunicorn(env, port):
-    process = subprocess.Popen(
-        [
-            str(Path(sys.executable).with_name("gunicorn")),
-            "curation.wsgi",
-            "--bind",
-            f"127.0.0.1:{port}",
-            "--workers",
-            "2",
-            "--worker-class",
-            "gthread",
-            "--threads",
-            "4",
-            "--access-logfile",
-            "/dev/null",
-            "--log-level",
-            "warning",
-            "--max-requests",
-            "0",
-        ],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-    )
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        try:
-            status, _, _ = _get(port, "/healthz")
-            if status == 200:
-                return process
-        except OSError:
-            time.sleep(0.2)
-    process.terminate()
-    raise RuntimeError(f"gunicorn did not start: {process.stderr.read().decode()[-2000:]}")
-
-
-def _stop(process):
-    process.terminate()
-    try:
-        process.wait(timeout=15)
-    except subprocess.TimeoutExpired:
-        process.kill()
-
-
-def _get(port, path, headers=None):
-    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
-    try:
-        connection.request("GET", path, headers=headers or {})
-        response = connection.getresponse()
-        return response.status, dict(response.getheaders()), response.read()
-    finally:
-        connection.close()
 
 
 # Load generators ---------------------------------------------------------------
@@ -242,29 +146,29 @@ def run(report):
     with tempfile.TemporaryDirectory(prefix="bench-pages-") as tmp:
         workdir = Path(tmp)
         env = _environment(workdir)
-        _manage(env, "migrate", "--noinput")
-        _manage(env, "load_demo")
-        _manage(env, "collectstatic", "--noinput")
+        manage(env, "migrate", "--noinput")
+        manage(env, "load_demo")
+        manage(env, "collectstatic", "--noinput")
 
         # The static baseline: the page's own HTML, rendered by a first server run.
-        port = _free_port()
-        server = _start_gunicorn(env, port)
+        port = free_port()
+        server = start_gunicorn(env, port)
         try:
-            status, _, html = _get(port, ISSUE_PATH)
+            status, _, html = get(port, ISSUE_PATH)
             assert status == 200, status
         finally:
-            _stop(server)
+            stop(server)
         static_file = workdir / "static" / "bench" / "issue.html"
         static_file.parent.mkdir(parents=True, exist_ok=True)
         static_file.write_bytes(html)
 
-        server = _start_gunicorn(env, port)
+        server = start_gunicorn(env, port)
         try:
-            status, _, body = _get(port, STATIC_PATH)
+            status, _, body = get(port, STATIC_PATH)
             assert status == 200 and body == html, "the static copy is not served"
-            status, headers, _ = _get(port, ISSUE_PATH)
+            status, headers, _ = get(port, ISSUE_PATH)
             etag = headers["ETag"]
-            assert _get(port, ISSUE_PATH, {"If-None-Match": etag})[0] == 304
+            assert get(port, ISSUE_PATH, {"If-None-Match": etag})[0] == 304
             _load(port, STATIC_PATH, duration=1)  # warm up both
             _load(port, ISSUE_PATH, duration=1)
             static, cached, not_modified = _interleaved(
@@ -272,15 +176,15 @@ def run(report):
                 [(STATIC_PATH, {}), (ISSUE_PATH, {}), (ISSUE_PATH, {"If-None-Match": etag})],
             )
         finally:
-            _stop(server)
+            stop(server)
 
-        uncached_port = _free_port()
-        server = _start_gunicorn({**env, "PUBLIC_PAGE_CACHE": "0"}, uncached_port)
+        uncached_port = free_port()
+        server = start_gunicorn({**env, "PUBLIC_PAGE_CACHE": "0"}, uncached_port)
         try:
             _load(uncached_port, ISSUE_PATH, duration=1)
             (uncached,) = _interleaved(uncached_port, [(ISSUE_PATH, {})])
         finally:
-            _stop(server)
+            stop(server)
 
     label = "static file, same gunicorn"
     # The machine is shared: the uncached figure is CPU-bound and moves with everyone else's load.
