@@ -89,7 +89,7 @@ def make_renditions(figure):
         )
         renditions.append({"width": width, "height": height, "name": name})
     figure.renditions = renditions
-    figure.save(update_fields=["renditions"])
+    figure.save(update_fields=["renditions", "updated_at"])
     return renditions
 
 

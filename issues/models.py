@@ -2,7 +2,8 @@
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Prefetch
+from django.db.models import Count, F, Max, Prefetch, Sum, Value
+from django.db.models.functions import Concat
 from django.urls import reverse
 from django.utils import timezone
 
@@ -20,18 +21,43 @@ class IssueQuerySet(models.QuerySet):
 
     def with_page_contents(self):
         """Prefetch what the issue page shows; staff previews use it without ``published()``."""
-        return self.prefetch_related(
-            Prefetch(
-                "picks",
-                queryset=Pick.objects.select_related("paper").prefetch_related(
-                    Prefetch(
-                        "paper__authorships",
-                        queryset=Authorship.objects.select_related("author").order_by("position"),
-                    ),
-                    Prefetch("figures", queryset=Figure.objects.order_by("position", "pk")),
-                ),
+        return self.prefetch_related(*page_contents())
+
+    def with_page_stamp(self):
+        """Annotate what the issue's stored page body was rendered from (issues/issue_page.py).
+
+        Two small aggregates, in the same query as the issue: its picks (count,
+        last change, order, their papers' last arXiv update) and its figures.
+        """
+        picks = (
+            Pick.objects.filter(issue=models.OuterRef("pk"))
+            .order_by()
+            .values("issue")
+            .annotate(
+                stamp=Concat(
+                    Count("pk"),
+                    Value("|"),
+                    Max("updated_at"),
+                    Value("|"),
+                    # Positions move with bulk updates that leave updated_at alone.
+                    Sum(F("position") * F("pk")),
+                    Value("|"),
+                    Max("paper__modified"),
+                    output_field=models.TextField(),
+                )
             )
+            .values("stamp")
         )
+        figures = (
+            Figure.objects.filter(pick__issue=models.OuterRef("pk"))
+            .order_by()
+            .values("pick__issue")
+            .annotate(
+                stamp=Concat(Count("pk"), Value("|"), Max("updated_at"), output_field=models.TextField())
+            )
+            .values("stamp")
+        )
+        return self.annotate(picks_stamp=models.Subquery(picks), figures_stamp=models.Subquery(figures))
 
     def latest_first(self):
         return self.order_by("-published_at", "-pk")
@@ -107,6 +133,11 @@ class Issue(models.Model):
     lock_version = models.PositiveIntegerField(
         default=0, editable=False, help_text="Bumped on every save; refuses stale edits."
     )
+    # The public page's picks and JSON-LD, rendered once for a published issue and
+    # read back while ``page_stamp`` still matches what they were rendered from.
+    page_stamp = models.CharField(max_length=40, blank=True, editable=False)
+    page_body_html = models.TextField(blank=True, editable=False)
+    page_jsonld = models.TextField(blank=True, editable=False)
 
     objects = IssueQuerySet.as_manager()
 
@@ -211,6 +242,7 @@ class Figure(models.Model):
         editable=False,
         help_text="Smaller copies for responsive images: [{width, height, name}], made at upload.",
     )
+    updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
         ordering = ["pick", "position", "pk"]
@@ -387,3 +419,19 @@ class SeenPaper(models.Model):
 
     def __str__(self):
         return f"{self.paper_id} seen by {self.user_id}"
+
+
+def page_contents():
+    """The prefetches of everything an issue page shows: picks with papers, authors, figures."""
+    return [
+        Prefetch(
+            "picks",
+            queryset=Pick.objects.select_related("paper").prefetch_related(
+                Prefetch(
+                    "paper__authorships",
+                    queryset=Authorship.objects.select_related("author").order_by("position"),
+                ),
+                Prefetch("figures", queryset=Figure.objects.order_by("position", "pk")),
+            ),
+        )
+    ]

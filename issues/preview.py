@@ -13,6 +13,7 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.cache import patch_cache_control
 
+from .issue_page import page_context
 from .models import Issue
 from .publishing import require_editor
 
@@ -45,7 +46,8 @@ def never_cached(response):
 
 
 def render_preview(request, issue, *, status=200, note=""):
-    html = render_to_string(TEMPLATE, {"issue": issue, "is_preview": True, "preview_note": note}, request)
+    context = {"issue": issue, "is_preview": True, "preview_note": note, **page_context(issue)}
+    html = render_to_string(TEMPLATE, context, request)
     return never_cached(HttpResponse(html, status=status))
 
 

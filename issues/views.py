@@ -15,6 +15,7 @@ from django.views.decorators.http import require_safe
 
 from papers.models import Author, Authorship, Paper
 
+from .issue_page import page_context, page_issue
 from .models import Issue, Pick
 from .page_cache import cached_public_page, set_last_modified
 from .search import SearchFilters, highlight, search_facets, search_published
@@ -34,9 +35,10 @@ def _canonical(path):
 @require_safe
 @cached_public_page
 def home(request):
-    # 1 the latest issue with its neighbours, 2 picks+papers, 3 authorships+authors, 4 figures
-    issue = Issue.objects.for_public_page().with_neighbours().latest_first().first()
-    context = {"issue": issue, "is_home": True, "canonical": _canonical("/")}
+    # 1 the latest issue with its neighbours and page stamp (its stored body is current);
+    # when it is not: 2 picks+papers, 3 authorships+authors, 4 figures, 5 storing the new body
+    issue = page_issue()
+    context = {"issue": issue, "is_home": True, "canonical": _canonical("/"), **page_context(issue)}
     response = render(request, "issues/issue_detail.html", context)
     return set_last_modified(response, issue.updated_at if issue else None)
 
@@ -44,13 +46,12 @@ def home(request):
 @require_safe
 @cached_public_page
 def issue_detail(request, slug):
-    if _is_staff(request):
-        # Staff preview an unpublished issue at its future address.
-        issues = Issue.objects.with_page_contents()
-    else:
-        issues = Issue.objects.for_public_page()
-    issue = get_object_or_404(issues.with_neighbours(), slug=slug)
-    context = {"issue": issue, "canonical": _canonical(issue.get_absolute_url())}
+    # Queries as on the home page.
+    # Staff preview an unpublished issue at its future address.
+    issue = page_issue(slug, include_unpublished=_is_staff(request))
+    if issue is None:
+        raise Http404("No published issue at this address.")
+    context = {"issue": issue, "canonical": _canonical(issue.get_absolute_url()), **page_context(issue)}
     response = render(request, "issues/issue_detail.html", context)
     return set_last_modified(response, issue.updated_at if issue.is_published else None)
 

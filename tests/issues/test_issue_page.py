@@ -1,4 +1,5 @@
 import pytest
+from django.test import override_settings
 from django.urls import reverse
 
 from tests.conftest import make_issue
@@ -47,7 +48,12 @@ def test_unpublished_issue_is_404(client, status):
 @pytest.mark.parametrize("picks", [1, 10])
 def test_issue_page_query_count_does_not_grow_with_picks(client, django_assert_num_queries, picks):
     issue = make_issue(picks=picks, status="published")
-    # 1 the issue, 2 its picks with papers, 3 the authorships with authors, 4 the figures
-    with django_assert_num_queries(4):
+    # First reader: 1 the issue with its neighbours and page stamp, 2 its picks with papers,
+    # 3 the authorships with authors, 4 the figures, 5 storing the rendered picks
+    with django_assert_num_queries(5):
         response = client.get(issue.get_absolute_url())
     assert response.content.decode().count('class="pick"') == picks
+    # Every later reader (no page cache here): 1 the issue with its stored, current picks
+    with override_settings(PUBLIC_PAGE_CACHE=False), django_assert_num_queries(1):
+        again = client.get(issue.get_absolute_url())
+    assert again.content == response.content
