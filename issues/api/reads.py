@@ -11,14 +11,21 @@ import hashlib
 from datetime import UTC
 
 from django.conf import settings
+from django.http import HttpResponse
 from django.urls import reverse
 from django.utils.cache import get_conditional_response, patch_cache_control, patch_vary_headers
-from django.utils.http import http_date
+from django.utils.http import http_date, parse_http_date_safe
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter
 from rest_framework import serializers
 from rest_framework.exceptions import ValidationError
 from rest_framework.pagination import CursorPagination
+from rest_framework.response import Response
+
+from issues import page_cache
+
+# Shared-cache answers live shorter than pages: a query string makes many more of them.
+SHARED_CACHE_SECONDS = 600
 
 
 @functools.lru_cache(maxsize=32)
@@ -140,25 +147,61 @@ class ConditionalReadMixin:
     A view sets ``self.last_modified`` (an aware datetime) when it knows it;
     the ETag always comes from the rendered body, so any change a client
     could see changes it.
+
+    A view whose answer depends only on published issues and their papers sets
+    ``shared_cache = True``: its anonymous 200s are kept with the public pages
+    (issues/page_cache.py) under their full path and query string, and
+    invalidated with them on any publication change. The lookup comes after
+    authentication, throttling and the query-parameter check, so every request
+    still counts against its client's rate and a bad parameter still gets 400.
     """
 
     last_modified = None
+    shared_cache = False
+    _shared = None  # (key, version) while this request may fill the shared cache
+
+    def get(self, request, *args, **kwargs):
+        if self.shared_cache and settings.PUBLIC_PAGE_CACHE and _anonymous(request):
+            key = f"api:{request.get_full_path()}"
+            version, entry = page_cache.lookup(key)
+            if entry is not None:
+                response = HttpResponse(entry["content"])
+                for name, value in entry["headers"]:
+                    response[name] = value
+                return response
+            if version is not None:
+                self._shared = key, version
+        return super().get(request, *args, **kwargs)
 
     def finalize_response(self, request, response, *args, **kwargs):
         response = super().finalize_response(request, response, *args, **kwargs)
         if request.method not in ("GET", "HEAD") or response.status_code != 200:
             return response
-        response.render()
-        etag = f'"{hashlib.blake2b(response.content, digest_size=16).hexdigest()}"'
-        response["ETag"] = etag
-        timestamp = None
-        if self.last_modified is not None:
-            timestamp = int(self.last_modified.timestamp())
-            response["Last-Modified"] = http_date(timestamp)
-        response = get_conditional_response(request, etag=etag, last_modified=timestamp, response=response)
+        if isinstance(response, Response):
+            response.render()
+            response["ETag"] = f'"{hashlib.blake2b(response.content, digest_size=16).hexdigest()}"'
+            if self.last_modified is not None:
+                response["Last-Modified"] = http_date(int(self.last_modified.timestamp()))
+            if self._shared is not None:
+                key, version = self._shared
+                headers = [
+                    (name, response[name])
+                    for name in ("Content-Type", "ETag", "Last-Modified")
+                    if name in response
+                ]
+                page_cache.store(key, version, response.content, headers, timeout=SHARED_CACHE_SECONDS)
+        # else: a stored answer, with its own ETag and Last-Modified.
+        last_modified = parse_http_date_safe(response.get("Last-Modified", ""))
+        response = get_conditional_response(
+            request, etag=response["ETag"], last_modified=last_modified, response=response
+        )
         patch_cache_control(response, public=True, max_age=settings.API_CACHE_SECONDS)
         patch_vary_headers(response, ["Accept"])
         return response
+
+
+def _anonymous(request):
+    return request.auth is None and not request.user.is_authenticated
 
 
 def latest(*values):

@@ -189,6 +189,7 @@ CANDIDATE_ORDERING = Ordering(
     tags=["issues"],
 )
 class IssueList(KnownQueryParametersMixin, ConditionalReadMixin, generics.ListAPIView):
+    shared_cache = True
     serializer_class = IssueSerializer
     pagination_class = CursorPage
     ordering = ISSUE_ORDERING
@@ -219,6 +220,7 @@ class IssueList(KnownQueryParametersMixin, ConditionalReadMixin, generics.ListAP
     tags=["issues"],
 )
 class IssueDetail(KnownQueryParametersMixin, ConditionalReadMixin, generics.RetrieveAPIView):
+    shared_cache = True
     serializer_class = IssueDetailSerializer
 
     def get_object(self):
@@ -242,6 +244,7 @@ class IssueDetail(KnownQueryParametersMixin, ConditionalReadMixin, generics.Retr
     tags=["picks"],
 )
 class PickList(KnownQueryParametersMixin, ConditionalReadMixin, generics.ListAPIView):
+    shared_cache = True
     serializer_class = PickListSerializer
     pagination_class = CursorPage
     ordering = PICK_ORDERING

@@ -151,10 +151,14 @@ def test_queue_query_count_does_not_grow_with_rows(client, curator, django_asser
 
 def test_filters(client, curator, other_curator):
     issue = make_issue()
-    coded = make_paper(code_url="https://github.com/x/y", primary_category="cs.CV", categories=["cs.CV"])
-    cross = make_paper(primary_category="cs.CL", categories=["cs.CL", "cs.CV"])
+    # Explicit dates: the factory's default day depends on how many papers earlier tests made.
+    other_day = datetime(2021, 3, 10, 12, tzinfo=UTC)
+    coded = make_paper(
+        code_url="https://github.com/x/y", primary_category="cs.CV", categories=["cs.CV"], submitted_at=other_day
+    )
+    cross = make_paper(primary_category="cs.CL", categories=["cs.CL", "cs.CV"], submitted_at=other_day)
     dated = make_paper(submitted_at=datetime(2021, 3, 27, 12, tzinfo=UTC))
-    famous = make_paper(authors=[("Yann LeCun", "")], title="Convolutions again")
+    famous = make_paper(authors=[("Yann LeCun", "")], title="Convolutions again", submitted_at=other_day)
     plain = make_paper(submitted_at=datetime(2021, 3, 2, 12, tzinfo=UTC))
     triage.shortlist(plain, issue, by=curator)
     triage.shortlist(dated, issue, by=other_curator)
