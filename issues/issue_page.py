@@ -3,7 +3,7 @@
 The picks (titles, links, author bylines, commentary, figures) and the JSON-LD
 take most of the page's render time and change only when an editor edits, a
 figure is added or arXiv updates a picked paper. Like the Markdown fields,
-they are stored on the issue; unlike them, they are checked on every read: the
+they are stored (``IssuePage``); unlike them, they are checked on every read: the
 page's one query annotates a *stamp* of what they were rendered from
 (``IssueQuerySet.with_page_stamp``), and a stamp that no longer matches renders
 them again and stores the new copy. Nothing has to remember to invalidate
@@ -26,7 +26,7 @@ from django.db.models import prefetch_related_objects
 from django.template.loader import get_template, render_to_string
 from django.utils.safestring import mark_safe
 
-from .models import Issue, page_contents
+from .models import Issue, IssuePage, page_contents
 from .templatetags.public_tags import issue_jsonld
 
 BODY_TEMPLATE = "issues/_issue_body.html"
@@ -108,12 +108,21 @@ def page_context(issue):
     if issue is None:
         return {}
     stamp = page_stamp(issue) if issue.is_published and hasattr(issue, "picks_stamp") else None
-    if stamp and issue.page_stamp == stamp and issue.page_body_html:
-        return {"page_body": mark_safe(issue.page_body_html), "page_jsonld": mark_safe(issue.page_jsonld)}
+    if stamp and issue.stored_stamp == stamp:
+        return {"page_body": mark_safe(issue.stored_body_html), "page_jsonld": mark_safe(issue.stored_jsonld)}
     prefetch_related_objects([issue], *page_contents())
     body = render_to_string(BODY_TEMPLATE, {"issue": issue, "link_base": ""})
     jsonld = issue_jsonld(issue)
     if stamp:
-        # update(): no signal, so storing a rendering does not invalidate the page cache.
-        Issue.objects.filter(pk=issue.pk).update(page_stamp=stamp, page_body_html=body, page_jsonld=jsonld)
+        _store(issue, stamp, body, jsonld)
     return {"page_body": mark_safe(body), "page_jsonld": jsonld}
+
+
+def _store(issue, stamp, body, jsonld):
+    # One upsert: two readers storing at once both succeed, the last one's copy stays.
+    IssuePage.objects.bulk_create(
+        [IssuePage(issue_id=issue.pk, stamp=stamp, body_html=body, jsonld=jsonld)],
+        update_conflicts=True,
+        unique_fields=["issue"],
+        update_fields=["stamp", "body_html", "jsonld"],
+    )

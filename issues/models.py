@@ -27,7 +27,8 @@ class IssueQuerySet(models.QuerySet):
         """Annotate what the issue's stored page body was rendered from (issues/issue_page.py).
 
         Two small aggregates, in the same query as the issue: its picks (count,
-        last change, order, their papers' last arXiv update) and its figures.
+        last change, order, their papers' last arXiv update) and its figures;
+        and the stored rendering with the stamp it was made from.
         """
         picks = (
             Pick.objects.filter(issue=models.OuterRef("pk"))
@@ -57,7 +58,13 @@ class IssueQuerySet(models.QuerySet):
             )
             .values("stamp")
         )
-        return self.annotate(picks_stamp=models.Subquery(picks), figures_stamp=models.Subquery(figures))
+        return self.annotate(
+            picks_stamp=models.Subquery(picks),
+            figures_stamp=models.Subquery(figures),
+            stored_stamp=F("stored_page__stamp"),
+            stored_body_html=F("stored_page__body_html"),
+            stored_jsonld=F("stored_page__jsonld"),
+        )
 
     def latest_first(self):
         return self.order_by("-published_at", "-pk")
@@ -133,11 +140,6 @@ class Issue(models.Model):
     lock_version = models.PositiveIntegerField(
         default=0, editable=False, help_text="Bumped on every save; refuses stale edits."
     )
-    # The public page's picks and JSON-LD, rendered once for a published issue and
-    # read back while ``page_stamp`` still matches what they were rendered from.
-    page_stamp = models.CharField(max_length=40, blank=True, editable=False)
-    page_body_html = models.TextField(blank=True, editable=False)
-    page_jsonld = models.TextField(blank=True, editable=False)
 
     objects = IssueQuerySet.as_manager()
 
@@ -172,6 +174,23 @@ class Issue(models.Model):
             and self.updated_at
             and (self.updated_at - self.published_at).total_seconds() > 60
         )
+
+
+class IssuePage(models.Model):
+    """A published issue's page body (picks and JSON-LD) as last rendered (issues/issue_page.py).
+
+    A table of its own so that nothing else reading issues loads it.
+    """
+
+    issue = models.OneToOneField(
+        Issue, on_delete=models.CASCADE, primary_key=True, related_name="stored_page"
+    )
+    stamp = models.CharField(max_length=40, help_text="What the body was rendered from.")
+    body_html = models.TextField()
+    jsonld = models.TextField()
+
+    def __str__(self):
+        return f"Stored page of {self.issue_id}"
 
 
 class Pick(models.Model):

@@ -81,7 +81,9 @@ def test_bad_parameters_are_refused_before_the_cache(anon, published):
     assert_error(anon.get("/api/v1/picks/?colour=red"), 400)
 
 
-def test_signed_in_clients_are_answered_from_the_database(as_curator, anon, published, django_assert_num_queries):
+def test_signed_in_clients_are_answered_from_the_database(
+    as_curator, anon, published, django_assert_num_queries
+):
     anon.get("/api/v1/issues/")
     response = as_curator.get("/api/v1/issues/")
     assert response.status_code == 200

@@ -154,7 +154,10 @@ def test_filters(client, curator, other_curator):
     # Explicit dates: the factory's default day depends on how many papers earlier tests made.
     other_day = datetime(2021, 3, 10, 12, tzinfo=UTC)
     coded = make_paper(
-        code_url="https://github.com/x/y", primary_category="cs.CV", categories=["cs.CV"], submitted_at=other_day
+        code_url="https://github.com/x/y",
+        primary_category="cs.CV",
+        categories=["cs.CV"],
+        submitted_at=other_day,
     )
     cross = make_paper(primary_category="cs.CL", categories=["cs.CL", "cs.CV"], submitted_at=other_day)
     dated = make_paper(submitted_at=datetime(2021, 3, 27, 12, tzinfo=UTC))
