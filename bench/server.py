@@ -76,9 +76,8 @@ def get(port, path, headers=None):
         connection.close()
 
 
-def start_gunicorn(env, port):
-    """gunicorn, 2 gthread workers × 4 threads, answering /healthz; else RuntimeError."""
-    process = subprocess.Popen(
+def _popen_gunicorn(env, port, log):
+    return subprocess.Popen(
         [
             str(Path(sys.executable).with_name("gunicorn")),
             "curation.wsgi",
@@ -100,8 +99,19 @@ def start_gunicorn(env, port):
         cwd=ROOT,
         env=env,
         stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
+        stderr=log,
     )
+
+
+def start_gunicorn(env, port):
+    """gunicorn, 2 gthread workers × 4 threads, answering /healthz; else RuntimeError.
+
+    Its log goes to a file in VAR_DIR: a pipe nobody reads fills up after some
+    thousands of "Not Found" warnings and then blocks every worker writing to it.
+    """
+    log_path = Path(env["VAR_DIR"]) / f"gunicorn-{port}.log"
+    with open(log_path, "ab") as log:  # the child keeps its own descriptor
+        process = _popen_gunicorn(env, port, log)
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
         try:
@@ -110,7 +120,7 @@ def start_gunicorn(env, port):
         except OSError:
             time.sleep(0.2)
     process.terminate()
-    raise RuntimeError(f"gunicorn did not start: {process.stderr.read().decode()[-2000:]}")
+    raise RuntimeError(f"gunicorn did not start: {log_path.read_text(errors='replace')[-2000:]}")
 
 
 def stop(process):

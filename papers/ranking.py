@@ -2,20 +2,37 @@
 
 Two layers:
 
-* ``Ranker`` works on plain ``Doc`` values (text, authors, categories, date,
-  code, watchlist hits) and knows nothing about the database, so that the
+* ``Ranker`` works on plain ``Doc`` values (title, abstract, comment, authors,
+  categories, date, code, watchlist hits) and knows nothing about the database, so that the
   benchmark (bench/ranking.py) replays real data through exactly the code the
   app uses.
 * ``train_ranker()``, ``score_papers()`` and ``explain()`` read labels and
   papers from the database, store a ``RankerModel`` and write ``PaperScore``
   rows, which the queue reads (scoring never runs while a page loads).
 
-Features: tf-idf over title + abstract (uni- and bigrams, sublinear tf) and a
-few signals: the authors' history (their papers we picked or shortlisted
-before), code available, watchlist hits, the number of authors and cross-lists,
-and recency. The model is a logistic regression, so a paper's score is the sum
-of coefficient × feature value plus the intercept; the explanation stores the
+Features: tf-idf over title + abstract + arXiv comment (uni- and bigrams,
+sublinear tf, each author a term of its own) and a few signals: the authors'
+history (their papers we picked or shortlisted before), how prolific the most
+prolific author is (their papers among the ones we trained on), code
+available, watchlist hits, the number of authors and cross-lists, and
+recency. The model is a logistic regression, so a paper's score is the sum of
+coefficient × feature value plus the intercept; the explanation stores the
 largest of those products, up and down, and nothing else.
+
+Choices measured on the week-by-week replay (bench/ranking.py; HF daily papers
+and dair-ai top-10) and kept: the prolific-author signal (the most prolific
+author's paper count among the training papers; next to the authors' history
+it tells a group we often pick from one that publishes a lot and is seldom
+picked, so its learned weight usually comes out negative; it lifted both
+protocols, and the max over authors gave better medians than the sum), the
+arXiv comment in the text (project pages, code links, venues: it lifted the HF
+protocol and cost the dair-ai one a little, within its noise of a pick or
+two), and C=2 (of 0.5, 1, 2 and 4).
+Tried and left out: time-decayed label weights (half-lives of 4 and 8 weeks),
+other positive/negative balances (30/70, 70/30), a second copy of the title
+as terms, category terms, unnormalised category and author terms, a
+project-page signal and an author pick-rate signal (both helped the HF
+protocol and hurt the dair-ai one).
 
 The text is hashed (HashingVectorizer) rather than given a vocabulary: no
 vocabulary to build over the whole history, the artifact is just the idf and
@@ -25,7 +42,6 @@ explained.
 
 import io
 import math
-import os
 import re
 import time
 from collections import defaultdict
@@ -60,13 +76,15 @@ WEIGHT_VOTE = 0.5
 WEIGHT_REJECTED = 1.0
 WEIGHT_UNLABELLED = 0.3
 RECENCY_DAYS = 30.0
-# Inverse L2 strength of the logistic regression (chosen on the replay benchmark).
-REGULARIZATION_C = float(os.environ.get("RANKER_C", 1.0))
+# Inverse L2 strength of the logistic regression: of 0.5, 1, 2 and 4 on the replay
+# benchmark (bench/ranking.py), 2 ranked best on both protocols.
+REGULARIZATION_C = 2.0
 EXPLAIN_TOP = 6
 
 SIGNALS = [
     ("author_history", "authors' history"),
     ("author_known", "an author we picked before"),
+    ("author_papers", "a prolific author"),
     ("n_authors", "number of authors"),
     ("cross_lists", "cross-listed categories"),
     ("has_code", "code available"),
@@ -87,6 +105,10 @@ FALLBACK_WEIGHTS = {
 }
 
 
+class IncompatibleArtifact(ValueError):
+    """A stored model made by an earlier version of the features."""
+
+
 @dataclass(frozen=True)
 class Doc:
     """What the ranker sees of a paper."""
@@ -99,9 +121,12 @@ class Doc:
     has_code: bool = False
     watch_positive: int = 0
     watch_negative: int = 0
+    comment: str = ""  # the arXiv comment: pages, venue, code and project links
 
     @property
     def text(self):
+        if self.comment:
+            return f"{self.title}. {self.abstract} {self.comment}"
         return f"{self.title}. {self.abstract}"
 
 
@@ -140,19 +165,15 @@ def _names_for(tokens, columns):
 
 
 AUTHOR_PREFIX = "author: "
-AUTHOR_TOKENS = os.environ.get("RANKER_AUTHOR_TOKENS", "1") == "1"
 
 
 def doc_tokens(text, authors):
-    """A paper's terms: words and word pairs of title + abstract, and its authors.
+    """A paper's terms: words and word pairs of its text (``Doc.text``), and its authors.
 
     Each author is a term of its own ("author: ada lovelace"), so the model can
     learn who we like to read, and the explanation names them.
     """
-    tokens = _ANALYZER(text)
-    if AUTHOR_TOKENS:
-        tokens += [AUTHOR_PREFIX + a for a in authors]
-    return tokens
+    return _ANALYZER(text) + [AUTHOR_PREFIX + a for a in authors]
 
 
 def _count_matrix(docs, jobs=1):
@@ -184,6 +205,7 @@ class Ranker:
     coef: np.ndarray | None = None  # text columns then signal columns
     intercept: float = 0.0
     author_counts: dict = field(default_factory=dict)  # author key -> positive papers
+    author_papers: dict = field(default_factory=dict)  # author key -> papers trained on
     reference_day: date | None = None
 
     # -- features -------------------------------------------------------------
@@ -197,23 +219,31 @@ class Ranker:
         return sp.diags((1.0 / norms).astype(np.float32)) @ weighted
 
     def signals(self, docs, own_positive=None):
-        """The signal columns; ``own_positive`` removes a training paper's own label
-        from its authors' history, which would otherwise leak the answer."""
+        """The signal columns.
+
+        ``own_positive`` (the labels, given only for the training papers) takes a
+        training paper itself out of its authors' counts: its own label out of
+        their history, which would otherwise leak the answer, and the paper out of
+        their paper counts, so that it counts the others as it will for a new paper.
+        """
         rows = np.zeros((len(docs), len(SIGNALS)), dtype=np.float32)
         ref = self.reference_day
+        training = own_positive is not None
         for i, doc in enumerate(docs):
-            own = 1 if own_positive is not None and own_positive[i] else 0
+            own = 1 if training and own_positive[i] else 0
             history = [max(self.author_counts.get(a, 0) - own, 0) for a in doc.authors]
             total = sum(history)
             rows[i, 0] = math.log1p(total)
             rows[i, 1] = 1.0 if total else 0.0
-            rows[i, 2] = math.log1p(len(doc.authors))
-            rows[i, 3] = max(len(doc.categories) - 1, 0)
-            rows[i, 4] = 1.0 if doc.has_code else 0.0
-            rows[i, 5] = doc.watch_positive
-            rows[i, 6] = doc.watch_negative
+            papers = max((self.author_papers.get(a, 0) for a in doc.authors), default=0)
+            rows[i, 2] = math.log1p(max(papers - training, 0))
+            rows[i, 3] = math.log1p(len(doc.authors))
+            rows[i, 4] = max(len(doc.categories) - 1, 0)
+            rows[i, 5] = 1.0 if doc.has_code else 0.0
+            rows[i, 6] = doc.watch_positive
+            rows[i, 7] = doc.watch_negative
             if ref is not None and doc.day is not None:
-                rows[i, 7] = math.exp(-max((ref - doc.day).days, 0) / RECENCY_DAYS)
+                rows[i, 8] = math.exp(-max((ref - doc.day).days, 0) / RECENCY_DAYS)
         return rows
 
     def features(self, docs, counts=None, own_positive=None):
@@ -233,10 +263,11 @@ class Ranker:
         weights = np.ones(len(docs)) if weights is None else np.asarray(weights, dtype=np.float64)
         if reference_day is None:
             reference_day = max((d.day for d in docs if d.day), default=None)
-        author_counts = {}
+        author_counts, author_papers = {}, {}
         for doc, label in zip(docs, labels, strict=True):
-            if label:
-                for a in doc.authors:
+            for a in doc.authors:
+                author_papers[a] = author_papers.get(a, 0) + 1
+                if label:
                     author_counts[a] = author_counts.get(a, 0) + 1
         positives = int(labels.sum())
         if positives < MIN_POSITIVES or len(labels) - positives < MIN_NEGATIVES:
@@ -250,6 +281,7 @@ class Ranker:
             kind="linear",
             idf=idf.astype(np.float32),
             author_counts=author_counts,
+            author_papers=author_papers,
             reference_day=reference_day,
         )
         C = REGULARIZATION_C if C is None else C
@@ -356,12 +388,14 @@ class Ranker:
     # -- storage --------------------------------------------------------------
 
     def dumps(self):
-        """The artifact: idf and coefficients as sparse arrays, plus author history."""
+        """The artifact: idf and coefficients as sparse arrays, plus the authors' counts."""
         buffer = io.BytesIO()
         text_coef = np.zeros(HASH_FEATURES, np.float32) if self.coef is None else self.coef[:HASH_FEATURES]
         nonzero = np.flatnonzero(text_coef)
         idf_nonzero = np.zeros(0, np.int64) if self.idf is None else np.flatnonzero(self.idf)
         authors = sorted(self.author_counts)
+        # Tens of thousands of names: one string, which numpy stores compactly.
+        prolific = sorted(self.author_papers)
         np.savez_compressed(
             buffer,
             kind=np.array(self.kind),
@@ -373,19 +407,32 @@ class Ranker:
             intercept=np.array(self.intercept),
             authors=np.array(authors, dtype=str),
             author_counts=np.array([self.author_counts[a] for a in authors], np.int32),
+            paper_authors=np.array("\n".join(prolific)),
+            author_papers=np.array([self.author_papers[a] for a in prolific], np.int32),
             reference_day=np.array(self.reference_day.isoformat() if self.reference_day else ""),
+            signals=np.array([name for name, _ in SIGNALS], dtype=str),
         )
         return buffer.getvalue()
 
     @classmethod
     def loads(cls, data):
+        """The Ranker of ``dumps()``; IncompatibleArtifact when made with other signals."""
         stored = np.load(io.BytesIO(bytes(data)), allow_pickle=False)
+        if "signals" not in stored.files or stored["signals"].tolist() != [name for name, _ in SIGNALS]:
+            raise IncompatibleArtifact("The stored model was trained on another set of signals.")
         kind = str(stored["kind"])
         ranker = cls(
             kind=kind,
             intercept=float(stored["intercept"]),
             author_counts=dict(
                 zip(stored["authors"].tolist(), stored["author_counts"].tolist(), strict=True)
+            ),
+            author_papers=dict(
+                zip(
+                    str(stored["paper_authors"]).split("\n") if len(stored["author_papers"]) else [],
+                    stored["author_papers"].tolist(),
+                    strict=True,
+                )
             ),
             reference_day=date.fromisoformat(str(stored["reference_day"]))
             if str(stored["reference_day"])
@@ -470,9 +517,9 @@ def _docs(paper_ids, watchlist):
             .values_list("paper_id", "author__key")
         ):
             authors[paper_id].append(key)
-        for pk, title, abstract, categories, submitted_at, code_url in Paper.objects.filter(
+        for pk, title, abstract, comment, categories, submitted_at, code_url in Paper.objects.filter(
             pk__in=chunk
-        ).values_list("pk", "title", "abstract", "categories", "submitted_at", "code_url"):
+        ).values_list("pk", "title", "abstract", "comment", "categories", "submitted_at", "code_url"):
             keys = tuple(authors[pk])
             hits = watchlist_hits(title, abstract, keys, watchlist)
             doc = Doc(
@@ -484,6 +531,7 @@ def _docs(paper_ids, watchlist):
                 has_code=bool(code_url),
                 watch_positive=len(hits["positive"]),
                 watch_negative=len(hits["negative"]),
+                comment=comment,
             )
             found[pk] = (doc, hits)
     ids = [pk for pk in paper_ids if pk in found]
@@ -611,7 +659,12 @@ def train_ranker(*, evaluate_split=True):
 def active_ranker():
     """(RankerModel, Ranker) for the active model, training one if there is none."""
     model = RankerModel.objects.filter(active=True).order_by("-version").first() or train_ranker()
-    ranker = Ranker.loads(model.artifact)
+    try:
+        ranker = Ranker.loads(model.artifact)
+    except IncompatibleArtifact:
+        # A deployment changed the features since this model was trained: train it anew.
+        model = train_ranker()
+        ranker = Ranker.loads(model.artifact)
     # Recency counts from the newest paper we hold, not from the training day.
     ranker.reference_day = _newest_day()
     return model, ranker

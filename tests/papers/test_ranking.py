@@ -1,7 +1,7 @@
 """The ranker learns from our picks, shortlists and rejections, and explains every score."""
 
 from datetime import UTC, datetime, timedelta
-from io import StringIO
+from io import BytesIO, StringIO
 
 import numpy as np
 import pytest
@@ -23,7 +23,7 @@ DIFFUSION = "We train diffusion models for image generation with a denoising sco
 QUANTUM = "We compute molecular ground states with a variational quantum eigensolver on noisy hardware."
 
 
-def paper(n, abstract, *, authors=None, day=0, title=None):
+def paper(n, abstract, *, authors=None, day=0, title=None, comment=""):
     return make_paper(
         f"2103.{20000 + n:05d}",
         title=title or f"Study number {n}",
@@ -31,6 +31,7 @@ def paper(n, abstract, *, authors=None, day=0, title=None):
         authors=[(a, "") for a in (authors or [f"Solo Author {n}"])],
         submitted_at=DAY + timedelta(days=day),
         updated_at=DAY + timedelta(days=day),
+        comment=comment,
     )
 
 
@@ -99,7 +100,12 @@ def test_trained_model_ranks_papers_like_our_picks_first_and_stores_scores(histo
 
 
 def test_explanation_shown_matches_the_model_coefficients(history):
-    target = paper(60, "Diffusion models for image generation, not quantum eigensolver.", day=40)
+    target = paper(
+        60,
+        "Diffusion models for image generation, not quantum eigensolver.",
+        day=40,
+        comment="12 pages. Project page: https://example.org/diffusion",
+    )
     model = ranking.train_ranker()
     ranking.score_papers([target.pk])
     stored = PaperScore.objects.get(paper=target)
@@ -133,6 +139,7 @@ def test_explanation_shown_matches_the_model_coefficients(history):
                 authors=tuple(a.key for a in target.authors.all()),
                 categories=tuple(target.categories),
                 day=target.submitted_at.date(),
+                comment=target.comment,
             )
         ]
     )
@@ -236,11 +243,50 @@ def test_retrain_button_queues_a_retrain_for_curators_only(
 
 
 def test_hashed_terms_round_trip_through_the_artifact():
-    docs = [ranking.Doc(title=f"t{i}", abstract=DIFFUSION if i % 2 else QUANTUM) for i in range(20)]
+    docs = [
+        ranking.Doc(title=f"t{i}", abstract=DIFFUSION if i % 2 else QUANTUM, authors=(f"a{i % 3}", "b"))
+        for i in range(20)
+    ]
     fitted = ranking.Ranker.fit(docs, [i % 2 for i in range(20)])
     loaded = ranking.Ranker.loads(fitted.dumps())
 
+    assert loaded.author_papers == fitted.author_papers == {"a0": 7, "a1": 7, "a2": 6, "b": 20}
+    assert loaded.author_counts == fitted.author_counts
     assert np.allclose(loaded.scores(docs), fitted.scores(docs))
+
+
+def test_the_arxiv_comment_is_part_of_the_text():
+    with_link = paper(
+        61, "A note on graph coloring.", day=40, comment="Code: https://github.com/ada/coloring"
+    )
+
+    _ids, docs, _hits = ranking._docs([with_link.pk], ranking._watchlist())
+
+    assert docs[0].comment == "Code: https://github.com/ada/coloring"
+    assert "github" in ranking.doc_tokens(docs[0].text, docs[0].authors)
+
+
+def test_prolific_authors_count_their_other_papers_only():
+    """A paper's own entry is left out of its authors' paper counts in training,
+    so a training paper sees what a new paper by the same authors will see."""
+    signal = [name for name, _ in ranking.SIGNALS].index("author_papers")
+    docs = [ranking.Doc(title=f"t{i}", abstract=QUANTUM, authors=("busy lab",)) for i in range(6)]
+    docs += [ranking.Doc(title=f"u{i}", abstract=DIFFUSION, authors=(f"loner {i}",)) for i in range(6)]
+    labels = [0] * 6 + [1] * 6
+    fitted = ranking.Ranker.fit(docs, labels)
+
+    training = fitted.signals(docs, own_positive=labels)[:, signal]
+    new = fitted.signals(
+        [
+            ranking.Doc(title="n", abstract=QUANTUM, authors=("busy lab", "loner 0")),
+            ranking.Doc(title="m", abstract=QUANTUM, authors=("nobody",)),
+        ]
+    )[:, signal]
+
+    # The busiest author counts: log(1 + papers).
+    assert fitted.kind == "linear"
+    assert training.tolist() == pytest.approx([np.log(6)] * 6 + [0.0] * 6)
+    assert new.tolist() == pytest.approx([np.log(7), 0.0])
 
 
 def test_ranking_demo_trains_on_earlier_picks_ranks_june_and_stays_private(monkeypatch, client):
@@ -285,3 +331,21 @@ def test_ranking_demo_trains_on_earlier_picks_ranks_june_and_stays_private(monke
     # Drafts never reach public pages.
     assert client.get(reverse("issues:issue", args=["history-before-june-2025"])).status_code == 404
     assert "History" not in client.get(reverse("issues:archive")).content.decode()
+
+
+def test_a_model_stored_with_other_signals_is_retrained_not_used(history):
+    old = ranking.train_ranker(evaluate_split=False)
+    # An artifact from before a deployment changed the signals (here: one fewer).
+    stored = dict(np.load(BytesIO(bytes(old.artifact)), allow_pickle=False))
+    stored["signals"] = stored["signals"][:-1]
+    buffer = BytesIO()
+    np.savez_compressed(buffer, **stored)
+    RankerModel.objects.filter(pk=old.pk).update(artifact=buffer.getvalue())
+    with pytest.raises(ranking.IncompatibleArtifact):
+        ranking.Ranker.loads(buffer.getvalue())
+
+    model, ranker = ranking.active_ranker()
+
+    assert model.version == old.version + 1 and model.active
+    assert ranker.kind == "linear"
+    assert not RankerModel.objects.get(pk=old.pk).active
