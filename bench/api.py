@@ -162,6 +162,20 @@ def _rates(port, api_path, baseline_path):
     return sum(api) / ROUNDS, sum(baseline) / ROUNDS
 
 
+def _report_rates(report, port, suffix, *, target):
+    for name, api_path, baseline_path in FIGURES:
+        value, baseline = _rates(port, api_path, baseline_path)
+        report.add(
+            GROUP,
+            f"{name} requests/s{suffix}",
+            value,
+            "req/s",
+            baseline=baseline,
+            baseline_label="JsonResponse from .values(), same gunicorn",
+            **({"target": "≥ 0.5×", "passed": value >= 0.5 * baseline} if target else {}),
+        )
+
+
 def run(report):
     if not shutil.which("wrk"):
         print("   wrk not found (apt-get install wrk): using the slower Python load generator", flush=True)
@@ -177,18 +191,7 @@ def run(report):
             base_picks = json.loads(get(port, "/bench/picks/")[2])["results"]
             if [p["id"] for p in api_picks] != [p["id"] for p in base_picks] or len(api_picks) != 50:
                 raise RuntimeError("the API and the baseline do not return the same 50 picks")
-            for name, api_path, baseline_path in FIGURES:
-                value, baseline = _rates(port, api_path, baseline_path)
-                report.add(
-                    GROUP,
-                    f"{name} requests/s",
-                    value,
-                    "req/s",
-                    baseline=baseline,
-                    baseline_label="JsonResponse from .values(), same gunicorn",
-                    target="≥ 0.5×",
-                    passed=value >= 0.5 * baseline,
-                )
+            _report_rates(report, port, "", target=True)
         finally:
             stop(server)
         # What a miss costs: the same figures with the shared cache off, for information.
@@ -196,15 +199,6 @@ def run(report):
             {**env, "DJANGO_SETTINGS_MODULE": "bench.api_settings", "PUBLIC_PAGE_CACHE": "0"}, port
         )
         try:
-            for name, api_path, baseline_path in FIGURES:
-                value, baseline = _rates(port, api_path, baseline_path)
-                report.add(
-                    GROUP,
-                    f"{name} requests/s, shared cache off",
-                    value,
-                    "req/s",
-                    baseline=baseline,
-                    baseline_label="JsonResponse from .values(), same gunicorn",
-                )
+            _report_rates(report, port, ", shared cache off", target=False)
         finally:
             stop(server)

@@ -157,7 +157,8 @@ def store(key, version, content, headers, timeout=PAGE_TIMEOUT):
     _local_pages.put(key, entry)
 
 
-def _conditional(request, response):
+def conditional(request, response):
+    """``response``, or 304/412 when the request's validators match its ETag / Last-Modified."""
     last_modified = parse_http_date_safe(response.get("Last-Modified", ""))
     return (
         get_conditional_response(
@@ -197,7 +198,7 @@ class PublicPageCacheMiddleware:
             response = HttpResponse(entry["content"])
             for name, value in entry["headers"]:
                 response[name] = value
-            return _conditional(request, response)
+            return conditional(request, response)
         response = self.get_response(request)
         content = getattr(response, "_public_page_content", None)
         if version is not None and content is not None and not response.cookies:
@@ -228,7 +229,7 @@ def cached_public_page(view):
             # A signed-in page (a staff preview of a draft) must never sit in a shared cache.
             patch_cache_control(response, private=True, no_store=True)
             patch_vary_headers(response, ["Cookie"])
-        return _conditional(request, response)
+        return conditional(request, response)
 
     return wrapper
 

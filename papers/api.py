@@ -137,6 +137,24 @@ class PaperSerializer(serializers.ModelSerializer):
         return paper_json(paper)
 
 
+# The Paper columns paper_json reads (lists load only these, from .values() or .only()).
+PAPER_JSON_COLUMNS = (
+    "arxiv_id",
+    "version",
+    "title",
+    "abstract",
+    "primary_category",
+    "categories",
+    "submitted_at",
+    "updated_at",
+    "comment",
+    "journal_ref",
+    "doi",
+    "code_url",
+    "project_url",
+)
+
+
 def paper_json(paper):
     """PaperSerializer's output, hand-written: DRF's generic field machinery costs more than the query."""
     return {

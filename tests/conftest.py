@@ -5,6 +5,7 @@ with Redis; on the embedded default they are skipped with the reason shown.
 With CURATION_NO_SKIPS=1 (CI against the real services) any skip fails the run.
 """
 
+import io
 import os
 import shutil
 from datetime import UTC, date, datetime, timedelta
@@ -12,8 +13,10 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 from django.conf import settings
 from django.contrib.auth.models import Group
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
 from django.utils import timezone
+from PIL import Image
 
 from issues.markdown import render_issue
 from issues.models import Issue, Pick
@@ -175,6 +178,13 @@ def make_issue(slug="march-2021", picks=0, status="draft", **overrides):
         publish_at = overrides.get("publish_at") or timezone.now() + timedelta(days=1)
         issue = schedule_issue(issue, by=make_publisher(), publish_at=publish_at)
     return issue
+
+
+def png_file(name="figure.png"):
+    """A tiny valid PNG upload, for figures."""
+    buffer = io.BytesIO()
+    Image.new("RGB", (8, 6), "white").save(buffer, format="PNG")
+    return SimpleUploadedFile(name, buffer.getvalue(), content_type="image/png")
 
 
 def make_publisher():

@@ -13,8 +13,8 @@ from datetime import UTC
 from django.conf import settings
 from django.http import HttpResponse
 from django.urls import reverse
-from django.utils.cache import get_conditional_response, patch_cache_control, patch_vary_headers
-from django.utils.http import http_date, parse_http_date_safe
+from django.utils.cache import patch_cache_control, patch_vary_headers
+from django.utils.http import http_date
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter
 from rest_framework import serializers
@@ -191,10 +191,7 @@ class ConditionalReadMixin:
                 ]
                 page_cache.store(key, version, response.content, headers, timeout=SHARED_CACHE_SECONDS)
         # else: a stored answer, with its own ETag and Last-Modified.
-        last_modified = parse_http_date_safe(response.get("Last-Modified", ""))
-        response = get_conditional_response(
-            request, etag=response["ETag"], last_modified=last_modified, response=response
-        )
+        response = page_cache.conditional(request, response)
         patch_cache_control(response, public=True, max_age=settings.API_CACHE_SECONDS)
         patch_vary_headers(response, ["Accept"])
         return response

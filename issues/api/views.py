@@ -23,7 +23,7 @@ from rest_framework.views import APIView
 
 from curation.api_errors import APIConflict
 from papers import arxiv_ids
-from papers.api import attach_authors, resolve_arxiv_id
+from papers.api import PAPER_JSON_COLUMNS, attach_authors, resolve_arxiv_id
 from papers.models import Paper, WatchlistEntry
 
 from .. import editing, publishing, triage
@@ -64,24 +64,7 @@ PICK_COLUMNS = [
     "paper_title",
     "updated_at",
     "lock_version",
-    *(
-        f"paper__{name}"
-        for name in (
-            "arxiv_id",
-            "version",
-            "title",
-            "abstract",
-            "primary_category",
-            "categories",
-            "submitted_at",
-            "updated_at",
-            "comment",
-            "journal_ref",
-            "doi",
-            "code_url",
-            "project_url",
-        )
-    ),
+    *(f"paper__{name}" for name in PAPER_JSON_COLUMNS),
 ]
 ISSUE_REF_COLUMNS = ["issue__slug", "issue__title", "issue__published_at", "issue__updated_at"]
 

@@ -1,14 +1,11 @@
 """Public reads: what anyone can fetch, in which order, with which filters — and what never shows."""
 
-import io
 from datetime import UTC, date, datetime
 
 import pytest
-from django.core.files.uploadedfile import SimpleUploadedFile
-from PIL import Image
 
 from issues.models import Figure, Issue, Pick
-from tests.conftest import make_issue, make_paper
+from tests.conftest import make_issue, make_paper, png_file
 
 from .conftest import assert_error
 
@@ -24,12 +21,6 @@ def _keys(value):
     if isinstance(value, list):
         return set().union(*(_keys(v) for v in value)) if value else set()
     return set()
-
-
-def png_file(name="figure.png"):
-    buffer = io.BytesIO()
-    Image.new("RGB", (8, 6), "white").save(buffer, format="PNG")
-    return SimpleUploadedFile(name, buffer.getvalue(), content_type="image/png")
 
 
 def test_issue_list_shows_published_issues_newest_first(anon, published, draft):

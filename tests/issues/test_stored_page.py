@@ -4,11 +4,7 @@ The page cache is off in these tests: they look at the stored rendering
 (issues/issue_page.py) underneath it.
 """
 
-import io
-
 import pytest
-from django.core.files.uploadedfile import SimpleUploadedFile
-from PIL import Image
 
 from issues import issue_page
 from issues.editing import remove_pick, reorder_picks, update_pick
@@ -16,7 +12,7 @@ from issues.figures import add_figure
 from issues.markdown import render_issue
 from issues.models import Issue, IssuePage
 from papers.ingest import import_entries
-from tests.conftest import make_issue, make_publisher, make_record
+from tests.conftest import make_issue, make_publisher, make_record, png_file
 
 pytestmark = [pytest.mark.django_db]
 
@@ -42,12 +38,6 @@ def page(client, issue):
 def mark_stored_copy(issue):
     """Replace the stored rendering by a sentinel, keeping its stamp: shown only while the stamp holds."""
     assert IssuePage.objects.filter(issue=issue).update(body_html=SENTINEL) == 1
-
-
-def png_file():
-    buffer = io.BytesIO()
-    Image.new("RGB", (8, 6), "white").save(buffer, format="PNG")
-    return SimpleUploadedFile("figure.png", buffer.getvalue(), content_type="image/png")
 
 
 def test_the_first_reader_stores_the_picks_and_later_readers_get_the_stored_copy(client, issue):
