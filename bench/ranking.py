@@ -14,7 +14,7 @@ ones nobody picked are unlabelled negatives) — and ranks the week's pool:
 Papers already picked before the week are left out of the pool, as the queue
 leaves them out. Reported per protocol, as the mean over weeks: recall@5%
 (share of the picks in the top 5 % of the pool), recall@50, and the median
-percentile rank of the picks, for our ranker (papers/ranking.py, the very
+percentile rank of the picks, for our ranker (triage/ranking.py, the very
 code the app runs), random order, recency order and arxiv-sanity's recipe
 (tf-idf uni+bigrams, LinearSVC(C=0.01, class_weight="balanced")).
 
@@ -45,7 +45,7 @@ import numpy as np
 
 from papers.links import detect_links
 from papers.models import normalize_author_name
-from papers.ranking import (
+from triage.ranking import (
     MAX_UNLABELLED,
     WEIGHT_PICK,
     WEIGHT_SHORTLIST,

@@ -143,7 +143,8 @@ def _samples():
 def build(size):
     from django.db import connection
 
-    from papers.models import Paper, PaperScore, RankerModel
+    from papers.models import Paper
+    from triage.models import PaperScore, RankerModel
 
     started = time.perf_counter()
     samples = _samples()
@@ -247,6 +248,7 @@ def measure(size):
     from issues.models import Issue
     from papers.models import Paper
     from papers.search import search_papers
+    from triage.models import Candidate
 
     # The test client reads response.context only with instrumented templates.
     setup_test_environment()
@@ -288,7 +290,7 @@ def measure(size):
     )
     client = Client()
     client.force_login(user, backend="django.contrib.auth.backends.ModelBackend")
-    url = reverse("admin:issues_issue_triage", args=[issue.pk])
+    url = reverse("triage:queue", args=[issue.pk])
     storages = {
         "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
         "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
@@ -305,7 +307,7 @@ def measure(size):
                 assert response.status_code == 200, response.status_code
             # The baseline: what an ordinary paginator would add, an exact count of the same queue.
             started = time.perf_counter()
-            Paper.objects.candidates_for(issue).in_category("cs.LG").exclude(code_url="").count()
+            Candidate.objects.for_issue(issue).in_category("cs.LG").exclude(code_url="").count()
             count_times.append((time.perf_counter() - started) * 1000)
         queue_p95 = p95(queue_times)
         emit(
@@ -343,7 +345,7 @@ def measure(size):
         )
         client.force_login(admin, backend="django.contrib.auth.backends.ModelBackend")
         full_counts = 0
-        for name in ["admin:papers_paper_changelist", "admin:papers_paperscore_changelist"]:
+        for name in ["admin:papers_paper_changelist", "admin:triage_paperscore_changelist"]:
             with CaptureQueriesContext(connection) as captured:
                 response = client.get(reverse(name))
             assert response.status_code == 200, (name, response.status_code)

@@ -9,6 +9,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitVie
 
 from issues.api import views as issues
 from papers import api as papers
+from triage import api as triage
 
 from .api_errors import api_not_found
 
@@ -18,11 +19,11 @@ v1 = [
     path("issues/<slug:slug>/picks/", issues.IssuePicks.as_view(), name="issue-picks"),
     path("issues/<slug:slug>/picks/reorder/", issues.IssuePicksReorder.as_view(), name="issue-picks-reorder"),
     path("issues/<slug:slug>/picks/<int:pk>/", issues.IssuePickDetail.as_view(), name="issue-pick"),
-    path("issues/<slug:slug>/candidates/", issues.Candidates.as_view(), name="issue-candidates"),
+    path("issues/<slug:slug>/candidates/", triage.Candidates.as_view(), name="issue-candidates"),
     # Old-style arXiv ids contain a slash (hep-th/9901001): the id is everything up to the action.
     re_path(
         r"^issues/(?P<slug>[-\w]+)/candidates/(?P<arxiv_id>.+)/(?P<action>[a-z]+)/$",
-        issues.CandidateAction.as_view(),
+        triage.CandidateAction.as_view(),
         name="issue-candidate-action",
     ),
     re_path(

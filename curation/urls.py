@@ -4,8 +4,6 @@ from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path, re_path
 
-from issues import preview as issue_preview
-
 from . import health
 from .lockout import LockoutAdminAuthenticationForm
 from .media import serve_media
@@ -14,8 +12,7 @@ urlpatterns = [
     path("healthz", health.healthz, name="healthz"),
     path("readyz", health.readyz, name="readyz"),
     path("admin/", admin.site.urls),
-    # Signed, expiring draft previews for outsiders (issues/preview.py).
-    path("preview/<str:token>/", issue_preview.preview_issue, name="issue_preview"),
+    path("triage/", include("triage.urls")),
     path("api/", include("curation.api_urls")),
     path("", include("issues.urls")),
 ]

@@ -4,11 +4,13 @@ from django.http import HttpResponseRedirect
 from django.urls import reverse
 from django.utils.html import format_html
 
+from curation.roles import is_editor
+
 from .compose_views import ComposeViews, FigureForm, IssueForm, PickForm, scheduled_label
 from .editing import ISSUE_FIELDS, PICK_FIELDS, save_issue, update_pick
 from .figures import make_renditions
-from .models import Figure, Issue, Pick, Revision, TriageDecision
-from .publishing import is_editor, publication_problems
+from .models import Figure, Issue, Pick, Revision
+from .publishing import publication_problems
 
 
 class HttpsLinks:
@@ -102,9 +104,9 @@ class IssueAdmin(admin.ModelAdmin):
                 {
                     "issue": obj,
                     "picks": picks,
-                    "shortlist": TriageDecision.objects.filter(
-                        issue=obj, state=TriageDecision.State.SHORTLISTED
-                    )
+                    # The triage app's decisions, through their reverse relation: the
+                    # issues app reads them here without importing the app built on it.
+                    "shortlist": obj.triage.filter(state="shortlisted")
                     .exclude(paper_id__in=picked)
                     .select_related("paper")
                     .order_by("at"),
@@ -119,17 +121,14 @@ class IssueAdmin(admin.ModelAdmin):
         return super().render_change_form(request, context, add, change, form_url, obj)
 
     def get_urls(self):
-        # The triage queue and shortlist live under the issue: /admin/issues/issue/<id>/triage/.
-        from .triage_views import triage_urls
-
-        return triage_urls(self.admin_site) + ComposeViews(self).urls() + super().get_urls()
+        return ComposeViews(self).urls() + super().get_urls()
 
     @admin.display(description="triage")
     def triage_links(self, issue):
         return format_html(
             '<a href="{}">queue</a> · <a href="{}">shortlist</a>',
-            reverse("admin:issues_issue_triage", args=[issue.pk]),
-            reverse("admin:issues_issue_shortlist", args=[issue.pk]),
+            reverse("triage:queue", args=[issue.pk]),
+            reverse("triage:shortlist", args=[issue.pk]),
         )
 
 
@@ -222,11 +221,3 @@ class RevisionAdmin(admin.ModelAdmin):
     list_display = ["object_type", "object_id", "issue", "user", "created"]
     list_select_related = ["issue", "user"]
     list_filter = ["object_type"]
-
-
-@admin.register(TriageDecision)
-class TriageDecisionAdmin(admin.ModelAdmin):
-    list_display = ["paper", "issue", "state", "by", "at"]
-    list_filter = ["state", "issue"]
-    list_select_related = ["paper", "issue", "by"]
-    raw_id_fields = ["paper"]

@@ -21,6 +21,7 @@ from django.utils import timezone
 from django.utils.html import escape, format_html
 from django.utils.safestring import mark_safe
 
+from curation.roles import is_curator
 from papers.arxiv_ids import parse_arxiv_id
 from papers.models import Paper
 
@@ -324,7 +325,7 @@ class ComposeViews:
     def live_preview(self, request, pk=None):
         """The posted, unsaved issue form rendered with the public template; nothing is kept."""
         issue = self._issue(request, pk) if pk else None
-        if not publishing.is_curator(request.user):
+        if not is_curator(request.user):
             raise PermissionDenied
         values = {f: request.POST.get(f, "") for f in ["title", "subtitle", "byline", "intro", "outro"]}
         return _render_rolled_back(request, issue, values, None, {})
@@ -333,7 +334,7 @@ class ComposeViews:
     def pick_preview(self, request, pick_pk):
         pick = get_object_or_404(Pick, pk=pick_pk)
         self._issue(request, pick.issue_id)
-        if not publishing.is_curator(request.user):
+        if not is_curator(request.user):
             raise PermissionDenied
         values = {
             f: request.POST.get(f, getattr(pick, f))

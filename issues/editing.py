@@ -14,9 +14,10 @@ from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
 
+from curation.roles import require_curator, require_editor
+
 from .markdown import render_issue
 from .models import Issue, Pick, Revision
-from .publishing import require_curator, require_editor
 
 ISSUE_FIELDS = ["title", "subtitle", "slug", "period_start", "period_end", "byline", "intro", "outro"]
 PICK_FIELDS = ["why", "key_insights", "code_url", "demo_url", "paper_title", "paper_version"]
@@ -124,10 +125,10 @@ def _conflict(current, fields, data, lock_version):
 
 
 def _require_may_edit(issue, user):
-    require_curator(user, "edit")
+    require_curator(user, "edit an issue")
     if issue.status in (Issue.Status.SCHEDULED, Issue.Status.PUBLISHED):
         # Scheduled and published issues are the editors' to correct.
-        require_editor(user, "correct a scheduled or published")
+        require_editor(user, "correct a scheduled or published issue")
 
 
 def _touch_if_public(issue):
@@ -146,7 +147,7 @@ def save_issue(issue, *, by, data, lock_version):
     PermissionDenied for the wrong role.
     """
     if issue.pk is None:
-        require_curator(by, "create")
+        require_curator(by, "create an issue")
         issue = Issue(editor=by)
         _apply(issue, ISSUE_FIELDS, data)
         issue.full_clean(exclude=["editor"])

@@ -177,7 +177,7 @@ class PublicPageCacheMiddleware:
     added (the outer ones, security headers included, run on hits too).
     """
 
-    SKIP_PREFIXES = ("/admin/", "/api/", "/static/", "/media/", "/preview/", "/search/")
+    SKIP_PREFIXES = ("/admin/", "/triage/", "/api/", "/static/", "/media/", "/preview/", "/search/")
 
     def __init__(self, get_response):
         self.get_response = get_response

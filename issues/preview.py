@@ -13,9 +13,10 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.cache import patch_cache_control
 
+from curation.roles import require_editor
+
 from .issue_page import page_context
 from .models import Issue
-from .publishing import require_editor
 
 SALT = "issues.preview"
 # Seven days unless the deployment says otherwise.
@@ -25,12 +26,12 @@ TEMPLATE = "admin/issues/preview.html"
 
 def make_preview_token(issue, *, by):
     """A signed token that shows ``issue`` to whoever holds it until it expires. Editors only."""
-    require_editor(by, "share a preview of")
+    require_editor(by, "share a preview of an issue")
     return signing.dumps({"issue": issue.pk}, salt=SALT, compress=True)
 
 
 def preview_url(issue, *, by, request=None):
-    path = reverse("issue_preview", args=[make_preview_token(issue, by=by)])
+    path = reverse("issues:issue_preview", args=[make_preview_token(issue, by=by)])
     return request.build_absolute_uri(path) if request is not None else settings.SITE_URL + path
 
 

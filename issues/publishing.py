@@ -8,17 +8,14 @@ buttons a template shows) and returns the updated issue.
 
 import logging
 
-from django.core.exceptions import PermissionDenied
 from django.db import connection, transaction
 from django.utils import timezone
 
+from curation.roles import require_curator, require_editor
+
 from .models import Issue, Revision
-from .roles import CURATORS, EDITORS
 
 log = logging.getLogger(__name__)
-
-EDITORS_GROUP = EDITORS
-CURATORS_GROUP = CURATORS
 
 
 class TransitionError(Exception):
@@ -27,28 +24,6 @@ class TransitionError(Exception):
     def __init__(self, problems):
         self.problems = list(problems)
         super().__init__("; ".join(self.problems))
-
-
-def is_editor(user):
-    if user is None or not user.is_active:
-        return False
-    return user.is_superuser or user.groups.filter(name=EDITORS_GROUP).exists()
-
-
-def is_curator(user):
-    if user is None or not user.is_active:
-        return False
-    return is_editor(user) or user.groups.filter(name=CURATORS_GROUP).exists()
-
-
-def require_editor(user, action):
-    if not is_editor(user):
-        raise PermissionDenied(f"Only editors can {action} an issue.")
-
-
-def require_curator(user, action):
-    if not is_curator(user):
-        raise PermissionDenied(f"Only curators and editors can {action} an issue.")
 
 
 def publication_problems(issue):
@@ -101,7 +76,7 @@ def _record(issue, user, comment):
 @transaction.atomic
 def submit_for_review(issue, *, by):
     """Draft → in review. Curators and editors."""
-    require_curator(by, "submit")
+    require_curator(by, "submit an issue")
     issue = _locked(issue)
     if issue.status == Issue.Status.REVIEW:
         return issue
@@ -118,7 +93,7 @@ def submit_for_review(issue, *, by):
 @transaction.atomic
 def schedule_issue(issue, *, by, publish_at):
     """Draft or in review → scheduled for ``publish_at``. Editors; refused unless ready to publish."""
-    require_editor(by, "schedule")
+    require_editor(by, "schedule an issue")
     issue = _locked(issue)
     problems = []
     if issue.status == Issue.Status.PUBLISHED:
@@ -153,7 +128,7 @@ def _publish_locked(issue, now, by, comment):
 @transaction.atomic
 def publish_issue(issue, *, by, at=None):
     """Publish ``issue`` now (or ``at``). Editors only; refused with every problem listed."""
-    require_editor(by, "publish")
+    require_editor(by, "publish an issue")
     issue = _locked(issue)
     if issue.status == Issue.Status.PUBLISHED:
         return issue
@@ -163,7 +138,7 @@ def publish_issue(issue, *, by, at=None):
 @transaction.atomic
 def unpublish_issue(issue, *, by):
     """Published or scheduled → draft. Editors only. ``published_at`` is kept: it is set once."""
-    require_editor(by, "unpublish")
+    require_editor(by, "unpublish an issue")
     issue = _locked(issue)
     if issue.status not in (Issue.Status.PUBLISHED, Issue.Status.SCHEDULED):
         raise TransitionError(

@@ -2,7 +2,7 @@ from django.contrib.sitemaps.views import sitemap
 from django.urls import path, re_path
 from django.views.decorators.http import require_safe
 
-from . import feeds, views
+from . import feeds, preview, views
 from .page_cache import cached_public_page
 from .sitemaps import SITEMAPS
 
@@ -26,4 +26,6 @@ urlpatterns = [
         name="sitemap",
     ),
     path("robots.txt", views.robots_txt, name="robots"),
+    # Signed, expiring draft previews for outsiders (issues/preview.py).
+    path("preview/<str:token>/", preview.preview_issue, name="issue_preview"),
 ]

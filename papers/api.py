@@ -12,8 +12,8 @@ from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schem
 from rest_framework import generics, serializers
 from rest_framework.response import Response
 
+from curation.roles import IsCurator
 from issues.api.filters import text_param
-from issues.api.permissions import IsCurator
 from issues.api.reads import (
     PAGE_PARAMETERS,
     ConditionalReadMixin,

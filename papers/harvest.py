@@ -18,15 +18,22 @@ from datetime import UTC, date, datetime, time, timedelta
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.db import connection, transaction
-from django.db.models import F, Q
+from django.db.models import Count, F, Q
+from django.db.models.functions import TruncDate
+from django.dispatch import Signal
 from django.utils import timezone
 
 from curation.logging import bind
+from curation.roles import is_curator
 
 from .arxiv_api import ArxivClient, ArxivError, EmptyPage, day_search, id_search, record_from_result
 from .arxiv_ids import parse_arxiv_id
 from .ingest import import_entries
-from .models import HarvestRun, HarvestSource
+from .models import HarvestRun, HarvestSource, Paper
+
+# Sent (with ``run_id``) after a harvest run brought new or updated papers; the
+# ranker (triage app) listens and rescores.
+harvest_finished = Signal()
 
 logger = logging.getLogger(__name__)
 
@@ -278,8 +285,6 @@ def _run_days(run, source, cats, since_day, until_day, client, token):
 def _may_add_papers(user):
     if user is None:
         return True  # the command line and tasks act for the deployment
-    from issues.publishing import is_curator  # the roles live with the issues
-
     return user.is_superuser or (user.is_staff and is_curator(user))
 
 
@@ -357,11 +362,6 @@ def coverage(sources, *, until=None, days=30):
     with one cell per source: ``{"count", "gap", "unknown"}``. A weekday with
     no papers is a gap; ``unknown`` marks days a run could not vouch for.
     """
-    from django.db.models import Count
-    from django.db.models.functions import TruncDate
-
-    from .models import Paper
-
     sources = list(sources)
     if until is None:
         marks = [s.high_water_mark for s in sources if s.high_water_mark]

@@ -1,7 +1,6 @@
 """Papers as arXiv knows them, the people who wrote them, and how we harvest them."""
 
 import unicodedata
-from datetime import UTC, datetime, time, timedelta
 
 from django.conf import settings
 from django.contrib.postgres.search import SearchVectorField
@@ -75,32 +74,6 @@ class PaperQuerySet(models.QuerySet):
             else:
                 query |= models.Q(categories__icontains=f'"{category}"')
         return self.filter(query)
-
-    def candidates_for(self, issue):
-        """The papers in ``issue``'s triage queue.
-
-        Submitted inside the issue's period (UTC days, as arXiv lists them) or
-        added to it by hand; minus papers rejected in any issue (a rejection is
-        remembered for every later queue) and papers picked in any issue.
-        """
-        # issues depends on papers, so its models are imported here, not at the top.
-        from issues.models import AddedCandidate, Pick, TriageDecision
-
-        start = datetime.combine(issue.period_start, time.min, tzinfo=UTC)
-        end = datetime.combine(issue.period_end + timedelta(days=1), time.min, tzinfo=UTC)
-        in_period = models.Q(submitted_at__gte=start, submitted_at__lt=end)
-        # The few hand-added ids are read now: a literal list lets PostgreSQL use the
-        # submitted_at index (an OR with a subquery would filter every row instead).
-        added = list(AddedCandidate.objects.filter(issue=issue).values_list("paper_id", flat=True))
-        rejected = TriageDecision.objects.filter(
-            paper=models.OuterRef("pk"), state=TriageDecision.State.REJECTED
-        )
-        picked = Pick.objects.filter(paper=models.OuterRef("pk"))
-        return (
-            self.filter(in_period | models.Q(pk__in=added) if added else in_period)
-            .exclude(models.Exists(rejected))
-            .exclude(models.Exists(picked))
-        )
 
     def with_authors(self):
         return self.prefetch_related(
@@ -265,60 +238,3 @@ class HarvestRun(models.Model):
 
     def __str__(self):
         return f"{self.kind} #{self.pk} {self.status}"
-
-
-class WatchlistEntry(models.Model):
-    class Kind(models.TextChoices):
-        KEYWORD = "keyword", "keyword"
-        AUTHOR = "author", "author"
-
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="watchlist")
-    kind = models.CharField(max_length=10, choices=Kind.choices)
-    term = models.CharField(max_length=200)
-    positive = models.BooleanField(
-        default=True, help_text="Untick for a negative entry (−“quantum”): pushes papers down."
-    )
-
-    class Meta:
-        ordering = ["user", "kind", "term"]
-        verbose_name_plural = "watchlist entries"
-        constraints = [
-            models.UniqueConstraint(fields=["user", "kind", "term"], name="watchlist_unique"),
-        ]
-
-    def __str__(self):
-        return f"{'' if self.positive else '−'}{self.term} ({self.kind})"
-
-
-class RankerModel(models.Model):
-    """One trained ranker: its version, training size and evaluation metrics."""
-
-    version = models.PositiveIntegerField(unique=True)
-    trained_at = models.DateTimeField(auto_now_add=True)
-    kind = models.CharField(
-        max_length=20, default="linear", help_text="linear, or fallback with too few labels."
-    )
-    training_size = models.PositiveIntegerField(default=0)
-    positives = models.PositiveIntegerField(default=0)
-    metrics = models.JSONField(default=dict, blank=True)
-    artifact = models.BinaryField(null=True, editable=False, help_text="The fitted model, serialized.")
-    active = models.BooleanField(default=False)
-
-    class Meta:
-        ordering = ["-version"]
-
-    def __str__(self):
-        return f"ranker v{self.version} ({self.kind})"
-
-
-class PaperScore(models.Model):
-    """The stored score of a paper under a ranker; the queue reads these."""
-
-    paper = models.OneToOneField(Paper, on_delete=models.CASCADE, related_name="score")
-    ranker = models.ForeignKey(RankerModel, on_delete=models.CASCADE, related_name="scores")
-    score = models.FloatField(db_index=True)
-    explanation = models.JSONField(default=dict, blank=True)
-    scored_at = models.DateTimeField(auto_now=True)
-
-    def __str__(self):
-        return f"{self.paper.arxiv_id}: {self.score:.3f}"

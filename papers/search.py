@@ -6,7 +6,6 @@ indexed, weights A/B/C) and ``websearch_to_tsquery``, so curators can type
 each word, with the same quotes and exclusions.
 """
 
-import re
 import shlex
 
 from django.contrib.postgres.search import SearchQuery, SearchRank, SearchVectorField
@@ -102,40 +101,3 @@ def _contains_search(queryset, query):
     for phrase in excluded:
         queryset = queryset.exclude(_text_match(phrase))
     return queryset
-
-
-def watchlist_filter(queryset, entries):
-    """Papers hit by any positive watchlist entry (keyword in the text, or an author)."""
-    positive = [e for e in entries if e.positive]
-    if not positive:
-        return queryset.none()
-    if connection.vendor == "postgresql":
-        combined = None
-        for entry in positive:
-            # Authors are indexed with the 'simple' configuration (no stemming of names).
-            config = "simple" if entry.kind == "author" else SEARCH_CONFIG
-            q = SearchQuery(entry.term, search_type="phrase", config=config)
-            combined = q if combined is None else combined | q
-        return queryset.filter(search_vector=combined)
-    condition = Q()
-    for entry in positive:
-        if entry.kind == "author":
-            condition |= Q(authors_text__icontains=entry.term)
-        else:
-            condition |= Q(title__icontains=entry.term) | Q(abstract__icontains=entry.term)
-    return queryset.filter(condition)
-
-
-def watchlist_hits(paper, entries):
-    """The watchlist entries that hit ``paper``, for highlighting (no query)."""
-    hits = []
-    text = f"{paper.title}\n{paper.abstract}".casefold()
-    authors = (paper.authors_text or "").casefold()
-    for entry in entries:
-        term = entry.term.casefold().strip()
-        if not term:
-            continue
-        haystack = authors if entry.kind == "author" else text
-        if re.search(r"(?<!\w)" + re.escape(term), haystack):
-            hits.append(entry)
-    return hits

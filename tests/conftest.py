@@ -18,10 +18,13 @@ from django.db import connection
 from django.utils import timezone
 from PIL import Image
 
+from curation.roles import ensure_roles
 from issues.markdown import render_issue
 from issues.models import Issue, Pick
 from issues.publishing import publish_issue, schedule_issue, submit_for_review
-from issues.roles import ensure_roles
+
+# The fake arXiv server and the settings that point harvests at it, for every test package.
+from papers.fake_arxiv.testing import fake_arxiv, harvest_settings  # noqa: F401
 from papers.ingest import PaperRecord, import_entries
 from papers.models import Paper
 

@@ -4,7 +4,6 @@ Public serializers never show notes, votes, triage state, lock versions or
 curator names; the issue's byline is its public credit.
 """
 
-from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
@@ -14,7 +13,6 @@ from ..models import Figure, Issue, Pick
 from .reads import UTCDateTimeField, absolute_url, public_url, utc_iso
 from .strict import (
     StrictCharField,
-    StrictChoiceField,
     StrictIntegerField,
     StrictSerializer,
     StrictURLField,
@@ -331,85 +329,5 @@ class ReorderSerializer(StrictSerializer):
     )
 
 
-class CandidateSerializer(serializers.ModelSerializer):
-    """A paper in an issue's triage queue (staff only)."""
-
-    authors = serializers.SerializerMethodField()
-    submitted_at = UTCDateTimeField(read_only=True)
-    score = serializers.SerializerMethodField(help_text="The ranker's score; null before scoring.")
-    explanation = serializers.SerializerMethodField(help_text="Why the ranker scored it so.")
-    state = serializers.SerializerMethodField(help_text="new, shortlisted or rejected.")
-    votes = serializers.SerializerMethodField(help_text="Sum of curators' votes.")
-    code_url = serializers.CharField(read_only=True, help_text="A code link, or empty.")
-    abs_url = serializers.URLField(read_only=True)
-    pdf_url = serializers.URLField(read_only=True)
-
-    class Meta:
-        from papers.models import Paper
-
-        model = Paper
-        fields = [
-            "arxiv_id",
-            "version",
-            "title",
-            "authors",
-            "primary_category",
-            "submitted_at",
-            "score",
-            "explanation",
-            "state",
-            "votes",
-            "code_url",
-            "abs_url",
-            "pdf_url",
-        ]
-        read_only_fields = fields
-
-    def get_authors(self, paper) -> list[str]:
-        return [author.name for author in paper.ordered_authors()]
-
-    def get_score(self, paper) -> float | None:
-        score = getattr(paper, "queue_score", None)
-        if score is None:
-            stored = _stored_score(paper)
-            score = stored.score if stored else None
-        return score
-
-    @extend_schema_field(OpenApiTypes.OBJECT)
-    def get_explanation(self, paper):
-        stored = _stored_score(paper)
-        return stored.explanation if stored else {}
-
-    def get_state(self, paper) -> str:
-        return getattr(paper, "queue_state", None) or "new"
-
-    def get_votes(self, paper) -> int:
-        return int(getattr(paper, "queue_votes", 0) or 0)
-
-
-def _stored_score(paper):
-    from papers.models import PaperScore
-
-    try:
-        return paper.score
-    except PaperScore.DoesNotExist:
-        return None
-
-
-class NoteSerializer(StrictSerializer):
-    note = StrictCharField(required=False, allow_blank=True, max_length=5000)
-
-
-class VoteSerializer(StrictSerializer):
-    value = StrictChoiceField(choices=[1, -1, 0], help_text="+1, −1, or 0 to withdraw your vote.")
-
-
 class ScheduleSerializer(StrictSerializer):
     publish_at = serializers.DateTimeField(help_text="When the issue goes out (ISO 8601, with a zone).")
-
-
-class TriageResultSerializer(serializers.Serializer):
-    action = serializers.CharField()
-    arxiv_id = serializers.CharField()
-    state = serializers.CharField(help_text="The paper's state in the queue after the action.")
-    message = serializers.CharField(allow_blank=True)

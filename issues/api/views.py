@@ -1,17 +1,15 @@
 """API views of issues and picks: public reads, then the curation workflow.
 
 Public views start from ``Issue.objects.published()``. Curation views are thin
-callers of the same functions as the admin (issues.editing, issues.triage,
+callers of the same functions as the admin (issues.editing,
 issues.publishing): those check the caller's role again and do the work in
 one transaction; the views translate their refusals into the error shape.
 """
 
 from types import SimpleNamespace
 
-from django import forms
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.db.models import Count, F, OuterRef, Subquery, Sum, Value
-from django.db.models.functions import Coalesce
+from django.db.models import Count, F
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 from drf_spectacular.types import OpenApiTypes
@@ -22,21 +20,18 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from curation.api_errors import APIConflict
+from curation.roles import IsCurator
 from papers import arxiv_ids
 from papers.api import PAPER_JSON_COLUMNS, attach_authors, resolve_arxiv_id
-from papers.models import Paper, WatchlistEntry
+from papers.models import Paper
 
-from .. import editing, publishing, triage
-from ..models import Figure, Issue, Pick, TriageDecision, Vote
-from ..triage_views import QueueFilterForm, queue_queryset
+from .. import editing, publishing
+from ..models import Figure, Issue, Pick
 from .filters import PICK_PARAMETERS, filter_picks
-from .permissions import IsCurator
 from .reads import PAGE_PARAMETERS, ConditionalReadMixin, CursorPage, Ordering, latest
 from .serializers import (
-    CandidateSerializer,
     IssueDetailSerializer,
     IssueSerializer,
-    NoteSerializer,
     PickCreateSerializer,
     PickListSerializer,
     PickUpdateSerializer,
@@ -44,8 +39,6 @@ from .serializers import (
     ScheduleSerializer,
     StaffIssueSerializer,
     StaffPickSerializer,
-    TriageResultSerializer,
-    VoteSerializer,
 )
 from .strict import KnownQueryParametersMixin
 
@@ -155,14 +148,6 @@ PICK_ORDERING = Ordering(
     },
     default="-published",
 )
-CANDIDATE_ORDERING = Ordering(
-    {
-        "-score": ("-queue_score", "-submitted_at", "-pk"),
-        "-submitted": ("-submitted_at", "-pk"),
-        "submitted": ("submitted_at", "pk"),
-    },
-    default="-score",
-)
 
 
 @extend_schema(
@@ -256,7 +241,7 @@ def staff_issue(slug):
     return get_object_or_404(Issue.objects.all(), slug=slug)
 
 
-def _paper(arxiv_id):
+def paper_by_arxiv_id(arxiv_id):
     arxiv_id = resolve_arxiv_id(arxiv_id)
     paper = Paper.objects.filter(arxiv_id=arxiv_id).first()
     if paper is None:
@@ -294,7 +279,7 @@ def _transition_error(error):
     )
 
 
-_SLUG = OpenApiParameter(
+SLUG_PARAMETER = OpenApiParameter(
     "slug",
     OpenApiTypes.STR,
     OpenApiParameter.PATH,
@@ -313,7 +298,7 @@ class IssuePicks(KnownQueryParametersMixin, APIView):
 
     @extend_schema(
         summary="List an issue's picks (curators; drafts too)",
-        parameters=[_SLUG],
+        parameters=[SLUG_PARAMETER],
         responses={200: StaffPickSerializer(many=True)},
         tags=["curation"],
     )
@@ -325,7 +310,7 @@ class IssuePicks(KnownQueryParametersMixin, APIView):
     @extend_schema(
         summary="Add a pick (curators)",
         description="Adds the paper as the issue's last pick. The paper must be in the database.",
-        parameters=[_SLUG],
+        parameters=[SLUG_PARAMETER],
         request=PickCreateSerializer,
         responses={201: StaffPickSerializer},
         examples=[
@@ -342,7 +327,7 @@ class IssuePicks(KnownQueryParametersMixin, APIView):
         body = PickCreateSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         fields = dict(body.validated_data)
-        paper = _paper(fields.pop("arxiv_id"))
+        paper = paper_by_arxiv_id(fields.pop("arxiv_id"))
         try:
             pick = editing.add_pick(issue, paper, by=request.user, **fields)
         except DjangoValidationError as error:
@@ -361,7 +346,7 @@ class IssuePickDetail(KnownQueryParametersMixin, APIView):
 
     @extend_schema(
         summary="One pick of an issue (curators)",
-        parameters=[_SLUG],
+        parameters=[SLUG_PARAMETER],
         responses={200: StaffPickSerializer},
         tags=["curation"],
     )
@@ -371,7 +356,7 @@ class IssuePickDetail(KnownQueryParametersMixin, APIView):
     @extend_schema(
         summary="Edit a pick (curators; editors once scheduled or published)",
         description="Send the `lock_version` you read: if someone saved since, 409 with what changed.",
-        parameters=[_SLUG],
+        parameters=[SLUG_PARAMETER],
         request=PickUpdateSerializer,
         responses={200: StaffPickSerializer},
         examples=[
@@ -396,7 +381,7 @@ class IssuePickDetail(KnownQueryParametersMixin, APIView):
     @extend_schema(
         summary="Remove a pick (curators)",
         description="Later picks move up; the pick's last text stays in the issue's history.",
-        parameters=[_SLUG],
+        parameters=[SLUG_PARAMETER],
         request=None,
         responses={204: None},
         tags=["curation"],
@@ -411,7 +396,7 @@ class IssuePicksReorder(KnownQueryParametersMixin, APIView):
 
     @extend_schema(
         summary="Reorder an issue's picks (curators)",
-        parameters=[_SLUG],
+        parameters=[SLUG_PARAMETER],
         request=ReorderSerializer,
         responses={200: StaffPickSerializer(many=True)},
         examples=[OpenApiExample("order", value={"pick_ids": [12, 10, 11]}, request_only=True)],
@@ -434,152 +419,6 @@ class IssuePicksReorder(KnownQueryParametersMixin, APIView):
 
 # Triage queue --------------------------------------------------------------------------
 
-# The admin queue's filters, minus its page number (cursor pages here) and "new since my
-# last session" (recording a session is the queue page's job, not a read's).
-QUEUE_FILTERS = [name for name in QueueFilterForm.base_fields if name not in ("page", "since")]
-
-
-def _queue_parameter(name):
-    field = QueueFilterForm.base_fields[name]
-    if isinstance(field, forms.BooleanField):
-        return OpenApiParameter(name, OpenApiTypes.BOOL, description=f"{field.label or name}: true to apply.")
-    if isinstance(field, forms.DateField):
-        return OpenApiParameter(name, OpenApiTypes.DATE, description=f"{field.label}: YYYY-MM-DD.")
-    if isinstance(field, forms.IntegerField):
-        return OpenApiParameter(
-            name,
-            {"type": "integer", "minimum": field.min_value, "maximum": field.max_value},
-            description=str(field.label),
-        )
-    if isinstance(field, forms.ChoiceField):
-        return OpenApiParameter(
-            name,
-            OpenApiTypes.STR,
-            enum=[value for value, _ in field.choices if value],
-            description="Triage state; absent means new + shortlisted.",
-        )
-    return OpenApiParameter(
-        name, {"type": "string", "maxLength": field.max_length}, description=str(field.label or name)
-    )
-
-
-class Candidates(KnownQueryParametersMixin, generics.ListAPIView):
-    """The issue's triage queue, best score first: the admin queue's papers and filters."""
-
-    permission_classes = [IsCurator]
-    serializer_class = CandidateSerializer
-    pagination_class = CursorPage
-    ordering = CANDIDATE_ORDERING
-    query_parameters = (*PAGE_PARAMETERS, *QUEUE_FILTERS)
-
-    @extend_schema(
-        summary="An issue's triage queue (curators)",
-        description="Ranked candidates with score, explanation, state and votes, filtered as in the "
-        "admin queue. Rejected papers leave every later queue. Unscored papers come last.",
-        parameters=[
-            _SLUG,
-            *(_queue_parameter(name) for name in QUEUE_FILTERS),
-            CANDIDATE_ORDERING.parameter(),
-        ],
-        tags=["curation"],
-    )
-    def get(self, request, *args, **kwargs):
-        return super().get(request, *args, **kwargs)
-
-    def get_queryset(self):
-        issue = staff_issue(self.kwargs["slug"])
-        form = QueueFilterForm(self.request.query_params)
-        if not form.is_valid():
-            raise ValidationError({name: list(errors) for name, errors in form.errors.items()})
-        watchlist = (
-            list(WatchlistEntry.objects.filter(user=self.request.user))
-            if form.cleaned_data.get("watch")
-            else ()
-        )
-        papers = queue_queryset(issue, self.request.user, form.cleaned_data, watchlist=watchlist)
-        decisions = TriageDecision.objects.filter(issue=issue, paper=OuterRef("pk"))
-        votes = (
-            Vote.objects.filter(issue=issue, paper=OuterRef("pk"))
-            .values("paper")
-            .annotate(total=Sum("value"))
-            .values("total")
-        )
-        return (
-            papers.with_authors()
-            .select_related("score")
-            .annotate(
-                # Unscored papers sort after every score (scores are probabilities, ≥ 0).
-                queue_score=Coalesce(F("score__score"), Value(-1.0)),
-                queue_state=Subquery(decisions.values("state")[:1]),
-                queue_votes=Subquery(votes),
-            )
-        )
-
-
-_ACTIONS = ["shortlist", "reject", "reset", "vote", "undo"]
-
-
-class CandidateAction(KnownQueryParametersMixin, APIView):
-    permission_classes = [IsCurator]
-
-    @extend_schema(
-        summary="Triage a candidate (curators)",
-        description="`shortlist` and `reject` take an optional `note`; `vote` takes `value` (+1, −1, 0); "
-        "`reset` puts the paper back to new; `undo` undoes your own last triage change in the issue.",
-        parameters=[
-            _SLUG,
-            OpenApiParameter(
-                "arxiv_id",
-                OpenApiTypes.STR,
-                OpenApiParameter.PATH,
-                description="The paper, in any id form.",
-                examples=[OpenApiExample("a paper", value="2103.03230")],
-            ),
-            OpenApiParameter("action", OpenApiTypes.STR, OpenApiParameter.PATH, enum=_ACTIONS),
-        ],
-        request=VoteSerializer,
-        responses={200: TriageResultSerializer},
-        examples=[
-            OpenApiExample("vote", value={"value": 1}, request_only=True),
-            OpenApiExample("shortlist note", value={"note": "Strong baseline."}, request_only=True),
-        ],
-        tags=["curation"],
-    )
-    def post(self, request, slug, arxiv_id, action):
-        if action not in _ACTIONS:
-            raise Http404(f"Unknown action “{action[:30]}”; use one of: {', '.join(_ACTIONS)}.")
-        issue = staff_issue(slug)
-        paper = _paper(arxiv_id)
-        message = ""
-        try:
-            if action in ("shortlist", "reject"):
-                body = NoteSerializer(data=request.data or {})
-                body.is_valid(raise_exception=True)
-                getattr(triage, action)(
-                    paper, issue, by=request.user, note=body.validated_data.get("note", "")
-                )
-            elif action == "reset":
-                triage.reset(paper, issue, by=request.user)
-            elif action == "vote":
-                body = VoteSerializer(data=request.data)
-                body.is_valid(raise_exception=True)
-                triage.vote(paper, issue, by=request.user, value=body.validated_data["value"])
-            else:
-                undone = triage.undo(issue, by=request.user)
-                message = f"Undid {len(undone)} change(s)." if undone else "Nothing to undo."
-        except triage.TriageError as error:
-            raise APIConflict(str(error), code="triage_refused") from None
-        decision = TriageDecision.objects.filter(issue=issue, paper=paper).first()
-        return Response(
-            {
-                "action": action,
-                "arxiv_id": paper.arxiv_id,
-                "state": decision.state if decision else "new",
-                "message": message,
-            }
-        )
-
-
 # Transitions -------------------------------------------------------------------------
 
 _TRANSITIONS = ["submit", "schedule", "publish", "unpublish"]
@@ -593,7 +432,7 @@ class IssueTransition(KnownQueryParametersMixin, APIView):
         description="`submit` (curators): draft → in review. `schedule` (editors, body `publish_at`), "
         "`publish` and `unpublish` (editors). A refusal lists every problem in `details.problems` (409).",
         parameters=[
-            _SLUG,
+            SLUG_PARAMETER,
             OpenApiParameter("transition", OpenApiTypes.STR, OpenApiParameter.PATH, enum=_TRANSITIONS),
         ],
         request=ScheduleSerializer,

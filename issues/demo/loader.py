@@ -9,12 +9,13 @@ from django.contrib.auth.models import Group
 from django.core.files import File
 from django.db import transaction
 
+from curation.roles import EDITORS
 from papers.ingest import PaperRecord, import_entries
 
 from ..editing import ISSUE_FIELDS, add_pick, save_issue
 from ..figures import add_figure
 from ..models import Issue
-from ..publishing import EDITORS_GROUP, publish_issue
+from ..publishing import publish_issue
 
 DEMO_DIR = Path(__file__).resolve().parent
 DEMO_FILE = DEMO_DIR / "april_2021.json"
@@ -33,7 +34,7 @@ def demo_editor():
     if created:
         user.set_unusable_password()
         user.save(update_fields=["password"])
-        user.groups.add(Group.objects.get(name=EDITORS_GROUP))
+        user.groups.add(Group.objects.get(name=EDITORS))
     return user
 
 

@@ -2,7 +2,7 @@
 
 from django.db import migrations
 
-from issues.roles import ensure_roles
+from curation.roles import ensure_roles
 
 
 def create_roles(apps, schema_editor):

@@ -9,10 +9,10 @@ from django.utils import timezone
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
-from issues.models import Issue, TriageDecision, Vote
+from issues.models import Issue
 from papers import harvest
-from papers.models import PaperScore, RankerModel
 from tests.conftest import make_paper
+from triage.models import PaperScore, RankerModel, TriageDecision, Vote
 
 from .conftest import assert_error, token_client
 

@@ -7,8 +7,8 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from PIL import Image
 
 from issues.models import Figure
-from papers.models import PaperScore, RankerModel
 from tests.conftest import make_issue, make_paper
+from triage.models import PaperScore, RankerModel
 
 pytestmark = pytest.mark.django_db
 
@@ -89,9 +89,9 @@ def test_author_detail(anon, issue, django_assert_num_queries):
 
 
 def test_curator_pick_list(as_curator, issue, django_assert_num_queries):
-    # 1. the token and its user  2.-3. is the caller an editor, else a curator (groups)
-    # 4. the issue  5. its picks with papers  6. authorships and authors  7. figures
-    with django_assert_num_queries(7):
+    # 1. the token and its user  2. the caller's groups (read once for every role check)
+    # 3. the issue  4. its picks with papers  5. authorships and authors  6. figures
+    with django_assert_num_queries(6):
         body = _get(as_curator, "/api/v1/issues/march-2021/picks/")
     assert len(body) == issue.picks.count()
 
@@ -100,9 +100,9 @@ def test_candidate_list(as_curator, issue, django_assert_num_queries):
     ranker = RankerModel.objects.create(version=1)
     for n in range(issue.picks.count()):
         PaperScore.objects.create(paper=make_paper(), ranker=ranker, score=n / 10)
-    # 1. token and user  2.-3. editor, else curator (groups)  4. the issue
-    # 5. the papers added to the queue by hand (candidates_for)
-    # 6. the ranked candidates with scores, states and votes  7. their authorships and authors
-    with django_assert_num_queries(7):
+    # 1. token and user  2. the caller's groups (read once for every role check)  3. the issue
+    # 4. the papers added to the queue by hand (Candidate.objects.for_issue)
+    # 5. the ranked candidates with scores, states and votes  6. their authorships and authors
+    with django_assert_num_queries(6):
         body = _get(as_curator, "/api/v1/issues/march-2021/candidates/?page_size=50")
     assert len(body["results"]) == issue.picks.count()

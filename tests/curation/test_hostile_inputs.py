@@ -118,6 +118,10 @@ def urls_for(site):
         # Staff-only endpoints: anonymous hostile requests must still get a clean 4xx.
         "api/v1/issues/<slug:slug>/picks/": f"/api/v1/issues/{issue.slug}/picks/",
         "api/v1/issues/<slug:slug>/candidates/": f"/api/v1/issues/{issue.slug}/candidates/",
+        # Staff pages: an anonymous reader is sent to the login page.
+        "triage/issues/<int:issue_id>/": f"/triage/issues/{issue.pk}/",
+        "triage/issues/<int:issue_id>/action/": f"/triage/issues/{issue.pk}/action/",
+        "triage/issues/<int:issue_id>/shortlist/": f"/triage/issues/{issue.pk}/shortlist/",
     }
 
 

@@ -4,8 +4,8 @@ import pytest
 from django.urls import reverse
 
 from issues.models import Issue
-from issues.triage import shortlist
 from tests.conftest import log_in, make_issue, make_paper
+from triage.decisions import shortlist
 
 
 @pytest.fixture

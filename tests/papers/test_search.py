@@ -2,8 +2,8 @@
 
 import pytest
 
-from papers.models import Paper, WatchlistEntry
-from papers.search import parse_words, search_papers, watchlist_filter, watchlist_hits
+from papers.models import Paper
+from papers.search import parse_words, search_papers
 from tests.conftest import make_paper
 
 pytestmark = pytest.mark.django_db
@@ -67,20 +67,6 @@ def test_sqlite_fallback_contains_with_quotes_and_exclusions(library, settings):
 def test_parse_words_handles_quotes_exclusions_and_bad_quotes():
     assert parse_words('"graph neural" -quantum nets') == (["graph neural", "nets"], ["quantum"])
     assert parse_words('unbalanced "quote') == (["unbalanced", "quote"], [])
-
-
-def test_watchlist_hits_keywords_and_authors(library, curator):
-    paper = make_paper(title="Diffusion for all", authors=[("Yann LeCun", "")])
-    keyword = WatchlistEntry.objects.create(user=curator, kind="keyword", term="diffusion")
-    author = WatchlistEntry.objects.create(user=curator, kind="author", term="Yann LeCun")
-    negative = WatchlistEntry.objects.create(user=curator, kind="keyword", term="quantum", positive=False)
-    entries = [keyword, author, negative]
-    assert watchlist_hits(paper, entries) == [keyword, author]
-    assert watchlist_hits(library["quantum"], entries) == [keyword, negative]
-    assert watchlist_hits(library["other"], entries) == []
-    hit = set(watchlist_filter(Paper.objects.all(), entries))
-    assert hit == {paper, library["title_hit"], library["abstract_hit"], library["quantum"]}
-    assert not watchlist_filter(Paper.objects.all(), [negative]).exists()
 
 
 @pytest.mark.postgres

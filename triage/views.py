@@ -1,30 +1,32 @@
-"""The triage pages in the admin: an issue's queue, its shortlist, and the actions.
+"""The triage pages: an issue's queue, its shortlist, and the actions.
 
-Registered by ``IssueAdmin.get_urls`` behind ``admin_site.admin_view`` (staff
-login); the views check the curator role again through issues.triage, which
-refuses everyone else. Actions answer JSON to the page's script and redirect
+Served under /triage/ (triage/urls.py) behind ``admin.site.admin_view`` (staff
+login, in the admin's look); the views check the curator role again through
+triage/decisions.py, which refuses everyone else. Actions answer JSON to the page's script and redirect
 back (with a message) for plain form posts, so the queue works without
 JavaScript.
 """
 
 from django import forms
-from django.contrib import messages
+from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.db import connection
-from django.db.models import Exists, F, IntegerField, JSONField, OuterRef, Subquery, Sum, Value
+from django.db.models import Exists, F, IntegerField, OuterRef, Subquery, Sum, Value
 from django.db.models.functions import Coalesce
 from django.http import JsonResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
-from django.urls import path, reverse
+from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 
 from curation.pagination import estimate_count
-from papers.models import Paper, WatchlistEntry
-from papers.search import filter_by_search, watchlist_filter, watchlist_hits
+from curation.roles import is_curator, is_editor
+from issues.models import Issue, Pick
+from papers.models import Paper
 
-from . import triage
-from .models import Issue, Pick, SeenPaper, TriageDecision, TriageNote, Vote
+from . import decisions
+from .models import Candidate, SeenPaper, TriageDecision, TriageNote, Vote
+from .watchlists import Watchlist
 
 PAGE_SIZE = 50
 AUTHORS_SHOWN = 3
@@ -35,23 +37,6 @@ STATES = [
     ("rejected", "rejected here"),
     ("picked", "picked here"),
 ]
-
-
-def triage_urls(admin_site):
-    """URL patterns for IssueAdmin.get_urls: /admin/issues/issue/<id>/triage/…"""
-    return [
-        path("<int:issue_id>/triage/", admin_site.admin_view(queue), name="issues_issue_triage"),
-        path(
-            "<int:issue_id>/triage/action/",
-            admin_site.admin_view(act),
-            name="issues_issue_triage_action",
-        ),
-        path(
-            "<int:issue_id>/triage/shortlist/",
-            admin_site.admin_view(shortlist_page),
-            name="issues_issue_shortlist",
-        ),
-    ]
 
 
 class QueueFilterForm(forms.Form):
@@ -72,57 +57,8 @@ class QueueFilterForm(forms.Form):
 
 
 def _require_curator(request):
-    if not triage.roles(request.user)[0]:
+    if not is_curator(request.user):
         raise PermissionDenied("Only curators and editors can triage.")
-
-
-def queue_queryset(issue, user, data, *, watchlist=(), since=None):
-    """The queue's papers for the cleaned filter ``data``, in stored-score order (no scoring here)."""
-    state = data.get("state") or ""
-    decisions = TriageDecision.objects.filter(issue=issue, paper=OuterRef("pk"))
-    if state == "rejected":
-        qs = Paper.objects.filter(Exists(decisions.filter(state=TriageDecision.State.REJECTED)))
-    elif state == "picked":
-        qs = Paper.objects.filter(Exists(Pick.objects.filter(issue=issue, paper=OuterRef("pk"))))
-    else:
-        qs = Paper.objects.candidates_for(issue)
-        if state == "new":
-            qs = qs.exclude(Exists(decisions))
-        elif state == "shortlisted":
-            qs = qs.filter(Exists(decisions.filter(state=TriageDecision.State.SHORTLISTED)))
-    if data.get("category"):
-        qs = _in_category(qs, data["category"].strip(), narrowed=state not in ("rejected", "picked"))
-    if data.get("primary"):
-        qs = qs.filter(primary_category=data["primary"].strip())
-    if data.get("date_from"):
-        qs = qs.filter(submitted_at__date__gte=data["date_from"])
-    if data.get("date_to"):
-        qs = qs.filter(submitted_at__date__lte=data["date_to"])
-    if data.get("code"):
-        qs = qs.exclude(code_url="")
-    if data.get("author"):
-        qs = _author_filter(qs, data["author"].strip())
-    if data.get("watch"):
-        qs = watchlist_filter(qs, watchlist)
-    if data.get("mine"):
-        qs = qs.filter(Exists(decisions.filter(state=TriageDecision.State.SHORTLISTED, by=user)))
-    if data.get("min_votes") is not None:
-        totals = (
-            Vote.objects.filter(issue=issue, paper=OuterRef("pk"))
-            .values("paper")
-            .annotate(total=Sum("value"))
-            .values("total")
-        )
-        qs = qs.annotate(vote_total=Coalesce(Subquery(totals, output_field=IntegerField()), Value(0))).filter(
-            vote_total__gte=data["min_votes"]
-        )
-    if data.get("unseen"):
-        qs = qs.exclude(Exists(SeenPaper.objects.filter(user=user, paper=OuterRef("pk"))))
-    if data.get("since") and since is not None:
-        qs = qs.filter(created__gt=since)
-    # The issue's dates already narrow the queue to a month of papers: test the search on
-    # those rows rather than reading the GIN index over the whole table.
-    return filter_by_search(qs, data.get("q"), narrowed=state not in ("rejected", "picked"))
 
 
 # Up to this many matching papers (the planner's estimate), the queue collects them
@@ -153,28 +89,6 @@ def queue_page(qs, offset, limit, *, estimated=None):
         unscored = qs.filter(score__isnull=True).select_related("score").order_by("-submitted_at", "-pk")
         papers += list(unscored[start : start + limit - len(papers)])
     return papers
-
-
-def _in_category(qs, category, *, narrowed):
-    if not narrowed or connection.vendor != "postgresql":
-        return qs.in_category(category)
-    # The issue's dates already narrow the queue to a month of papers; the GIN index
-    # on categories would read every cs.LG paper ever listed to skip a few of them.
-    row_categories = Coalesce(F("categories"), Value([], output_field=JSONField()))
-    return qs.alias(row_categories=row_categories).filter(row_categories__contains=[category])
-
-
-def _author_filter(qs, name):
-    if connection.vendor == "postgresql":
-        from django.contrib.postgres.search import SearchQuery
-
-        # The GIN index narrows the rows by the name's words; the contains test keeps
-        # only papers where the name is among the authors (not in the abstract).
-        return qs.filter(
-            search_vector=SearchQuery(name, search_type="phrase", config="simple"),
-            authors_text__icontains=name,
-        )
-    return qs.filter(authors_text__icontains=name)
 
 
 def explanation_items(explanation):
@@ -211,7 +125,7 @@ def explanation_items(explanation):
 def _rows(issue, user, papers, watchlist, seen_before):
     """Everything a queue row shows, for a page of papers, in a fixed number of queries."""
     ids = [p.pk for p in papers]
-    decisions = {
+    decided = {
         d.paper_id: d
         for d in TriageDecision.objects.filter(issue=issue, paper_id__in=ids).select_related("by")
     }
@@ -227,7 +141,7 @@ def _rows(issue, user, papers, watchlist, seen_before):
     rows = []
     for paper in papers:
         authors = [a for a in (paper.authors_text or "").split(", ") if a]
-        decision = decisions.get(paper.pk)
+        decision = decided.get(paper.pk)
         score = getattr(paper, "score", None) if _has_score(paper) else None
         paper_votes = votes.get(paper.pk, [])
         rows.append(
@@ -241,7 +155,7 @@ def _rows(issue, user, papers, watchlist, seen_before):
                 "other_categories": [c for c in paper.categories or [] if c != paper.primary_category],
                 "score": score,
                 "why": explanation_items(score.explanation if score else None),
-                "hits": watchlist_hits(paper, watchlist),
+                "hits": watchlist.paper_hits(paper),
                 "votes": paper_votes,
                 "vote_total": sum(v.value for v in paper_votes),
                 "my_vote": my_votes.get(paper.pk, 0),
@@ -266,9 +180,9 @@ def queue(request, issue_id):
     user = request.user
     form = QueueFilterForm(request.GET or None)
     data = form.cleaned_data if form.is_valid() else {}
-    since = triage.visit_queue(issue, by=user)
-    watchlist = list(WatchlistEntry.objects.filter(user=user))
-    qs = queue_queryset(issue, user, data, watchlist=watchlist, since=since)
+    since = decisions.visit_queue(issue, by=user)
+    watchlist = Watchlist.of(user)
+    qs = Candidate.objects.queue(issue, user, data, watchlist=watchlist, since=since)
     page = data.get("page") or 1
     offset = (page - 1) * PAGE_SIZE
     # One row more than shown tells whether there is a next page, without counting.
@@ -282,7 +196,7 @@ def queue(request, issue_id):
         SeenPaper.objects.filter(user=user, paper_id__in=ids).values_list("paper_id", flat=True)
     )
     rows = _rows(issue, user, papers, watchlist, seen_before)
-    triage.mark_seen(ids, by=user)
+    decisions.mark_seen(ids, by=user)
     params = request.GET.copy()
     params.pop("page", None)
     context = {
@@ -298,12 +212,12 @@ def queue(request, issue_id):
         "total": len(rows) if page == 1 and not has_next else estimated,
         "total_is_estimate": page > 1 or has_next,
         "since": since,
-        "action_url": reverse("admin:issues_issue_triage_action", args=[issue.pk]),
-        "shortlist_url": reverse("admin:issues_issue_shortlist", args=[issue.pk]),
-        "is_editor": triage.roles(user)[1],
+        "action_url": reverse("triage:action", args=[issue.pk]),
+        "shortlist_url": reverse("triage:shortlist", args=[issue.pk]),
+        "is_editor": is_editor(user),
         "bulk_actions": [("shortlist", "Shortlist"), ("reject", "Reject"), ("reset", "Reset to new")],
     }
-    return TemplateResponse(request, "admin/issues/triage.html", context)
+    return TemplateResponse(request, "triage/queue.html", context)
 
 
 def shortlist_page(request, issue_id):
@@ -311,7 +225,7 @@ def shortlist_page(request, issue_id):
     _require_curator(request)
     issue = get_object_or_404(Issue, pk=issue_id)
     user = request.user
-    watchlist = list(WatchlistEntry.objects.filter(user=user))
+    watchlist = Watchlist.of(user)
     totals = (
         Vote.objects.filter(issue=issue, paper=OuterRef("pk"))
         .values("paper")
@@ -330,28 +244,30 @@ def shortlist_page(request, issue_id):
     context = {
         **_admin_context(request, issue, "Shortlist"),
         "rows": rows,
-        "action_url": reverse("admin:issues_issue_triage_action", args=[issue.pk]),
-        "queue_url": reverse("admin:issues_issue_triage", args=[issue.pk]),
-        "is_editor": triage.roles(user)[1],
+        "action_url": reverse("triage:action", args=[issue.pk]),
+        "queue_url": reverse("triage:queue", args=[issue.pk]),
+        "is_editor": is_editor(user),
     }
-    return TemplateResponse(request, "admin/issues/triage_shortlist.html", context)
+    return TemplateResponse(request, "triage/shortlist.html", context)
 
 
 def _admin_context(request, issue, title):
-    from django.contrib import admin
-
     return {
         **admin.site.each_context(request),
         "title": f"{title}: {issue}",
         "issue": issue,
         "opts": Issue._meta,
-        "queue_url": reverse("admin:issues_issue_triage", args=[issue.pk]),
+        "queue_url": reverse("triage:queue", args=[issue.pk]),
         "change_url": reverse("admin:issues_issue_change", args=[issue.pk]),
     }
 
 
 SINGLE_ACTIONS = {"shortlist", "reject", "reset", "vote", "vote_down", "note", "promote"}
-BULK_ACTIONS = {"shortlist": triage.shortlist_many, "reject": triage.reject_many, "reset": triage.reset_many}
+BULK_ACTIONS = {
+    "shortlist": decisions.shortlist_many,
+    "reject": decisions.reject_many,
+    "reset": decisions.reset_many,
+}
 
 
 def act(request, issue_id):
@@ -364,7 +280,7 @@ def act(request, issue_id):
     action = request.POST.get("action", "")
     try:
         payload = _perform(issue, request.user, action, request.POST)
-    except triage.TriageError as error:
+    except decisions.TriageError as error:
         return _answer(request, wants_json, {"ok": False, "error": str(error)}, status=400)
     except PermissionDenied as error:
         return _answer(request, wants_json, {"ok": False, "error": str(error)}, status=403)
@@ -377,7 +293,7 @@ def _perform(issue, user, action, post):
     papers = [int(p) for p in post.getlist("papers") if p.strip()]
     single = post.get("paper", "").strip()
     if action == "undo":
-        events = triage.undo(issue, by=user)
+        events = decisions.undo(issue, by=user)
         changed = [e.paper_id for e in events]
         return {
             "message": f"Undid {events[0].action} on {len(events)} paper(s)."
@@ -388,20 +304,20 @@ def _perform(issue, user, action, post):
     if single and not papers and action in SINGLE_ACTIONS:
         paper = Paper.objects.get(pk=int(single))
         if action == "vote":
-            triage.vote(paper, issue, by=user, value=post.get("value", "1"))
+            decisions.vote(paper, issue, by=user, value=post.get("value", "1"))
         elif action == "vote_down":
-            triage.vote(paper, issue, by=user, value=-1)
+            decisions.vote(paper, issue, by=user, value=-1)
         elif action == "note":
-            triage.add_note(paper, issue, by=user, text=post.get("text", ""))
+            decisions.add_note(paper, issue, by=user, text=post.get("text", ""))
         elif action == "promote":
-            pick = triage.promote_to_pick(paper, issue, by=user)
+            pick = decisions.promote_to_pick(paper, issue, by=user)
             return {
                 "message": f"Promoted to pick #{pick.position}.",
                 "pick_url": reverse("admin:issues_pick_change", args=[pick.pk]),
                 "papers": _states(issue, user, [paper.pk]),
             }
         else:
-            getattr(triage, action)(paper, issue, by=user, **_note_kw(action, post))
+            getattr(decisions, action)(paper, issue, by=user, **_note_kw(action, post))
         label = {"vote_down": "Vote", "note": "Note"}.get(action, action.capitalize())
         return {"message": f"{label}: {paper.arxiv_id}.", "papers": _states(issue, user, [paper.pk])}
     if action in BULK_ACTIONS and (papers or single):
@@ -410,7 +326,7 @@ def _perform(issue, user, action, post):
         if result.skipped:
             message += f" {len(result.skipped)} left alone ({next(iter(result.skipped.values()))})"
         return {"message": message, "papers": _states(issue, user, result.changed)}
-    raise triage.TriageError("Choose an action and at least one paper.")
+    raise decisions.TriageError("Choose an action and at least one paper.")
 
 
 def _note_kw(action, post):
@@ -420,7 +336,7 @@ def _note_kw(action, post):
 def _states(issue, user, ids):
     """The fresh state of the papers an action touched, for the script to redraw their rows."""
     ids = list(ids)[:1000]
-    decisions = dict(
+    decided = dict(
         TriageDecision.objects.filter(issue=issue, paper_id__in=ids).values_list("paper_id", "state")
     )
     picked = set(Pick.objects.filter(paper_id__in=ids).values_list("paper_id", flat=True))
@@ -437,7 +353,7 @@ def _states(issue, user, ids):
     return [
         {
             "id": pid,
-            "state": "picked" if pid in picked else decisions.get(pid, "new"),
+            "state": "picked" if pid in picked else decided.get(pid, "new"),
             "votes": totals.get(pid, 0),
             "my_vote": mine.get(pid, 0),
             "notes": notes.get(pid, []),
@@ -455,5 +371,5 @@ def _answer(request, wants_json, payload, status=200):
         messages.error(request, payload.get("error", "That did not work."))
     target = request.POST.get("next", "")
     if not url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
-        target = reverse("admin:issues_issue_triage", args=[request.resolver_match.kwargs["issue_id"]])
+        target = reverse("triage:queue", args=[request.resolver_match.kwargs["issue_id"]])
     return redirect(target)

@@ -1,7 +1,7 @@
 """`make run`: a draft "June 2025" whose queue is ranked by a model trained on earlier real picks.
 
 Run after ``harvest_sample`` (which loads the June 2025 candidates). Loads
-papers/sample_data/ranking-history.jsonl.gz — real papers listed on arXiv
+triage/sample_data/ranking-history.jsonl.gz — real papers listed on arXiv
 between 2025-03-18 and 2025-05-31 (CC0 metadata) with real human picks made
 before June 2025: the dair-ai weekly top-10 (our "picks") and Hugging Face
 daily papers (our "shortlists"), plus 4,000 unpicked May papers, the weak
@@ -19,10 +19,11 @@ from pathlib import Path
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
-from issues.models import Issue, Pick, TriageDecision
+from issues.models import Issue, Pick
 from papers.ingest import PaperRecord, import_entries
-from papers.models import Paper, PaperScore, RankerModel
-from papers.ranking import score_papers, train_ranker
+from papers.models import Paper
+from triage.models import PaperScore, RankerModel, TriageDecision
+from triage.ranking import score_papers, train_ranker
 
 HISTORY_FILE = Path(__file__).resolve().parents[2] / "sample_data" / "ranking-history.jsonl.gz"
 HISTORY_SLUG = "history-before-june-2025"

@@ -5,11 +5,20 @@ from datetime import UTC, datetime
 import pytest
 from django.urls import reverse
 
-from issues import triage
-from issues.models import Pick, TriageDecision, Vote
+from issues.models import Pick
 from papers.ingest import import_entries
-from papers.models import Paper, PaperScore, RankerModel, WatchlistEntry
+from papers.models import Paper
 from tests.conftest import make_issue, make_paper, make_record
+from triage import decisions
+from triage.models import (
+    Candidate,
+    PaperScore,
+    RankerModel,
+    TriageDecision,
+    TriageSession,
+    Vote,
+    WatchlistEntry,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -20,15 +29,15 @@ def login(client, user):
 
 
 def queue_url(issue):
-    return reverse("admin:issues_issue_triage", args=[issue.pk])
+    return reverse("triage:queue", args=[issue.pk])
 
 
 def action_url(issue):
-    return reverse("admin:issues_issue_triage_action", args=[issue.pk])
+    return reverse("triage:action", args=[issue.pk])
 
 
 def shortlist_url(issue):
-    return reverse("admin:issues_issue_shortlist", args=[issue.pk])
+    return reverse("triage:shortlist", args=[issue.pk])
 
 
 def score(paper, value, explanation=None):
@@ -163,11 +172,11 @@ def test_filters(client, curator, other_curator):
     dated = make_paper(submitted_at=datetime(2021, 3, 27, 12, tzinfo=UTC))
     famous = make_paper(authors=[("Yann LeCun", "")], title="Convolutions again", submitted_at=other_day)
     plain = make_paper(submitted_at=datetime(2021, 3, 2, 12, tzinfo=UTC))
-    triage.shortlist(plain, issue, by=curator)
-    triage.shortlist(dated, issue, by=other_curator)
-    triage.vote(plain, issue, by=curator, value=1)
-    triage.vote(plain, issue, by=other_curator, value=1)
-    triage.vote(dated, issue, by=curator, value=-1)
+    decisions.shortlist(plain, issue, by=curator)
+    decisions.shortlist(dated, issue, by=other_curator)
+    decisions.vote(plain, issue, by=curator, value=1)
+    decisions.vote(plain, issue, by=other_curator, value=1)
+    decisions.vote(dated, issue, by=curator, value=-1)
     WatchlistEntry.objects.create(user=curator, kind="author", term="Yann LeCun")
     login(client, curator)
 
@@ -211,7 +220,6 @@ def test_unseen_by_me_and_new_since_my_last_session(client, curator, other_curat
     login(client, other_curator)
     assert row_ids(client.get(queue_url(issue), {"unseen": 1})) == [first.pk]
     # A later session: only papers added since the previous one are "new since".
-    from issues.models import TriageSession
 
     TriageSession.objects.filter(user=curator).update(
         started_at=datetime(2020, 1, 1, tzinfo=UTC), last_seen_at=datetime(2020, 1, 1, tzinfo=UTC)
@@ -284,9 +292,9 @@ def test_bulk_form_on_500_papers(client, curator):
         action_url(issue), {"action": "reject", "papers": ids}, HTTP_ACCEPT="application/json"
     )
     assert response.json()["message"] == "Reject: 500 paper(s)."
-    assert not Paper.objects.candidates_for(issue).exists()
+    assert not Candidate.objects.for_issue(issue).exists()
     client.post(action_url(issue), {"action": "undo"}, HTTP_ACCEPT="application/json")
-    assert Paper.objects.candidates_for(issue).count() == 500
+    assert Candidate.objects.for_issue(issue).count() == 500
 
 
 # The shortlist ---------------------------------------------------------------------------
@@ -296,11 +304,11 @@ def test_shortlist_sorted_by_votes_and_editor_promotes_in_one_action(client, cur
     issue = make_issue()
     one, two, three = make_paper(), make_paper(), make_paper()
     for paper in (one, two, three):
-        triage.shortlist(paper, issue, by=curator)
-    triage.vote(two, issue, by=curator, value=1)
-    triage.vote(two, issue, by=other_curator, value=1)
-    triage.vote(three, issue, by=other_curator, value=1)
-    triage.add_note(two, issue, by=other_curator, text="Lead pick?")
+        decisions.shortlist(paper, issue, by=curator)
+    decisions.vote(two, issue, by=curator, value=1)
+    decisions.vote(two, issue, by=other_curator, value=1)
+    decisions.vote(three, issue, by=other_curator, value=1)
+    decisions.add_note(two, issue, by=other_curator, text="Lead pick?")
     login(client, curator)
     response = client.get(shortlist_url(issue))
     assert row_ids(response) == [two.pk, three.pk, one.pk]
@@ -334,7 +342,7 @@ def test_issue_changelist_links_to_the_queue(client, editor):
 def test_the_queue_shows_what_the_ranker_stored(client, curator):
     from django.utils.html import escape
 
-    from papers import ranking
+    from triage import ranking
 
     issue = make_issue()
     papers = [

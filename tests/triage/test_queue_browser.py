@@ -3,9 +3,8 @@
 import pytest
 from django.urls import reverse
 
-from issues.models import TriageDecision
-from papers.models import PaperScore, RankerModel
 from tests.conftest import log_in, make_issue, make_paper
+from triage.models import PaperScore, RankerModel, TriageDecision
 
 
 @pytest.fixture
@@ -24,7 +23,7 @@ def test_keyboard_triage(browser_page, live_server, curator):
     first, second, third, fourth = papers
     page = browser_page
     log_in(page, live_server, curator.username)
-    page.goto(live_server.url + reverse("admin:issues_issue_triage", args=[issue.pk]))
+    page.goto(live_server.url + reverse("triage:queue", args=[issue.pk]))
     page.wait_for_selector(".triage-current")
 
     def row_state(paper, state):

@@ -15,16 +15,16 @@ import uuid
 from dataclasses import dataclass, field
 from datetime import timedelta
 
-from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.utils import timezone
 
+from curation.roles import require_curator, require_editor
+from issues.editing import add_pick, remove_pick
+from issues.models import Issue, Pick
 from papers.models import Paper
 
 from .models import (
     AddedCandidate,
-    Issue,
-    Pick,
     SeenPaper,
     TriageDecision,
     TriageEvent,
@@ -32,7 +32,6 @@ from .models import (
     TriageSession,
     Vote,
 )
-from .publishing import CURATORS_GROUP, EDITORS_GROUP
 
 SHORTLISTED = TriageDecision.State.SHORTLISTED
 REJECTED = TriageDecision.State.REJECTED
@@ -53,29 +52,6 @@ class TriageResult:
     changed: list = field(default_factory=list)  # paper ids
     skipped: dict = field(default_factory=dict)  # paper id -> reason
     batch: uuid.UUID | None = None
-
-
-def roles(user):
-    """(is curator, is editor) for ``user``, read once per user object.
-
-    A queue page checks the role in several functions; the group names are
-    cached on the request's user so that costs one query, not one per check.
-    Same rules as issues.publishing.is_curator / is_editor.
-    """
-    if user is None or not getattr(user, "is_active", False) or not user.is_authenticated:
-        return (False, False)
-    cached = getattr(user, "_triage_roles", None)
-    if cached is None:
-        names = set(user.groups.values_list("name", flat=True))
-        editor = user.is_superuser or EDITORS_GROUP in names
-        cached = (editor or CURATORS_GROUP in names, editor)
-        user._triage_roles = cached
-    return cached
-
-
-def require_curator(user, action):
-    if not roles(user)[0]:
-        raise PermissionDenied(f"Only curators and editors can {action}.")
 
 
 def _paper_ids(papers):
@@ -230,8 +206,7 @@ def add_note(paper, issue, *, by, text):
 @transaction.atomic
 def promote_to_pick(paper, issue, *, by):
     """Make a shortlisted ``paper`` the issue's next Pick, in one action. Editors only."""
-    if not roles(by)[1]:
-        raise PermissionDenied("Only editors can promote a paper to a pick.")
+    require_editor(by, "promote a paper to a pick")
     # The issue row lock serializes concurrent promotions on the next position.
     issue = Issue.objects.select_for_update().get(pk=issue.pk)
     pid = _paper_ids([paper])[0]
@@ -245,8 +220,6 @@ def promote_to_pick(paper, issue, *, by):
     if decision is None or decision.state != SHORTLISTED:
         raise TriageError("Only a shortlisted paper can be promoted to a pick.")
     # Through the editing function, so the pick gets its links, a revision and a render.
-    from .editing import add_pick
-
     pick = add_pick(issue, paper, by=by, curator=decision.by)
     TriageEvent.objects.create(
         issue=issue,
@@ -281,7 +254,9 @@ def undo(issue, *, by):
         if last.batch
         else [last]
     )
-    if last.action in ("shortlist", "reject", "reset"):
+    if last.action == "promote":
+        _undo_promote(issue, last, by)
+    elif last.action in ("shortlist", "reject", "reset"):
         later = (
             TriageEvent.objects.filter(
                 issue=issue,
@@ -307,8 +282,6 @@ def undo(issue, *, by):
             Vote.objects.filter(issue=issue, paper_id=last.paper_id, user=by).delete()
     elif last.action == "note":
         TriageNote.objects.filter(pk=last.detail.get("note_id")).delete()
-    elif last.action == "promote":
-        Pick.objects.filter(pk=last.detail.get("pick_id"), issue=issue).delete()
     TriageEvent.objects.filter(pk__in=[e.pk for e in events]).update(undone=True)
     TriageEvent.objects.create(
         issue=issue,
@@ -318,6 +291,23 @@ def undo(issue, *, by):
         detail={"undid": [e.pk for e in events], "action": last.action},
     )
     return events
+
+
+def _undo_promote(issue, event, by):
+    """Take the promoted pick out again, through the editing path (its role check and revision).
+
+    Once the issue is scheduled or published the pick is public (or about to be):
+    removing it is a correction the editor makes on the issue, not an undo.
+    """
+    issue = Issue.objects.select_for_update().get(pk=issue.pk)
+    if issue.status in (Issue.Status.SCHEDULED, Issue.Status.PUBLISHED):
+        raise TriageError(
+            f"The pick is in a {issue.get_status_display()} issue now; undo refused. "
+            "An editor can remove it from the issue as a correction."
+        )
+    pick = Pick.objects.filter(pk=event.detail.get("pick_id"), issue=issue).first()
+    if pick is not None:
+        remove_pick(pick, by=by)
 
 
 def _restore_states(issue, events):

@@ -11,10 +11,11 @@ from django.urls import reverse
 from sklearn.feature_extraction.text import HashingVectorizer
 
 from issues.models import Issue, Pick
-from issues.triage import reject, shortlist, vote
-from papers import ranking, tasks
-from papers.models import PaperScore, RankerModel, WatchlistEntry
 from tests.conftest import make_issue, make_paper
+from triage import ranking, tasks
+from triage.decisions import reject, shortlist, vote
+from triage.models import PaperScore, RankerModel, WatchlistEntry
+from triage.watchlists import Watchlist
 
 pytestmark = pytest.mark.django_db
 
@@ -224,20 +225,20 @@ def test_retrain_button_queues_a_retrain_for_curators_only(
     queued = []
     monkeypatch.setattr(tasks.retrain_ranker, "delay", lambda: queued.append("retrain"))
     with pytest.raises(PermissionDenied):
-        ranking.request_retrain(by=reader)
+        tasks.request_retrain(by=reader)
     client.force_login(editor)
 
-    page = client.get(reverse("admin:papers_rankermodel_changelist"))
+    page = client.get(reverse("admin:triage_rankermodel_changelist"))
     with django_capture_on_commit_callbacks(execute=True):
-        response = client.post(reverse("admin:papers_rankermodel_retrain"), follow=True)
+        response = client.post(reverse("admin:triage_rankermodel_retrain"), follow=True)
 
     assert page.status_code == 200 and "Retrain now" in page.content.decode()
     assert response.status_code == 200 and "Retraining queued" in response.content.decode()
     assert queued == ["retrain"]
-    assert client.get(reverse("admin:papers_rankermodel_retrain")).status_code == 405
+    assert client.get(reverse("admin:triage_rankermodel_retrain")).status_code == 405
     client.force_login(reader)
     with django_capture_on_commit_callbacks(execute=True):
-        refused = client.post(reverse("admin:papers_rankermodel_retrain"))
+        refused = client.post(reverse("admin:triage_rankermodel_retrain"))
     assert refused.status_code in (302, 403)
     assert queued == ["retrain"]
 
@@ -260,7 +261,7 @@ def test_the_arxiv_comment_is_part_of_the_text():
         61, "A note on graph coloring.", day=40, comment="Code: https://github.com/ada/coloring"
     )
 
-    _ids, docs, _hits = ranking._docs([with_link.pk], ranking._watchlist())
+    _ids, docs, _hits = ranking._docs([with_link.pk], Watchlist.of())
 
     assert docs[0].comment == "Code: https://github.com/ada/coloring"
     assert "github" in ranking.doc_tokens(docs[0].text, docs[0].authors)
@@ -290,7 +291,7 @@ def test_prolific_authors_count_their_other_papers_only():
 
 
 def test_ranking_demo_trains_on_earlier_picks_ranks_june_and_stays_private(monkeypatch, client):
-    from papers.management.commands import load_ranking_demo
+    from triage.management.commands import load_ranking_demo
 
     def row(n, abstract, label, day="2025-05-20"):
         return {

@@ -42,7 +42,6 @@ explained.
 
 import io
 import math
-import re
 import time
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -50,7 +49,6 @@ from datetime import date, timedelta
 
 import numpy as np
 import scipy.sparse as sp
-from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.db.models import Max, Sum
 from django.utils import timezone
@@ -58,10 +56,11 @@ from sklearn.feature_extraction import FeatureHasher
 from sklearn.feature_extraction.text import HashingVectorizer
 from sklearn.linear_model import LogisticRegression
 
-from issues.models import Pick, TriageDecision, Vote
-from issues.publishing import is_curator
+from issues.models import Pick
+from papers.models import Authorship, Paper
 
-from .models import Authorship, Paper, PaperScore, RankerModel, WatchlistEntry, normalize_author_name
+from .models import PaperScore, RankerModel, TriageDecision, Vote
+from .watchlists import Watchlist, split_hits
 
 HASH_FEATURES = 2**20
 # Below this many positive labels a model would learn noise: the fallback ranks.
@@ -474,37 +473,6 @@ FALLBACK_NOTE = (
 )
 
 
-def _watchlist():
-    """Every curator's entries, once each: keyword patterns and author keys, with their sign."""
-    keywords, authors = {}, {}
-    for kind, term, positive in WatchlistEntry.objects.values_list("kind", "term", "positive"):
-        term = " ".join(term.split())
-        if not term:
-            continue
-        if kind == WatchlistEntry.Kind.AUTHOR:
-            authors[(normalize_author_name(term), positive)] = term
-        else:
-            # Whole words only: "GAN" must not hit "organ".
-            pattern = re.compile(r"(?<!\w)" + re.escape(term.casefold()) + r"(?!\w)")
-            keywords[(term.casefold(), positive)] = (pattern, term, positive)
-    return list(keywords.values()), authors
-
-
-def watchlist_hits(title, abstract, author_keys, watchlist):
-    """The watchlist terms a paper hits: {"positive": [...], "negative": [...]}."""
-    keywords, authors = watchlist
-    hits = {"positive": [], "negative": []}
-    for key in author_keys:
-        for positive in (True, False):
-            if (key, positive) in authors:
-                hits["positive" if positive else "negative"].append(authors[(key, positive)])
-    text = f"{title} {abstract}".casefold()
-    for pattern, term, positive in keywords:
-        if pattern.search(text):
-            hits["positive" if positive else "negative"].append(term)
-    return hits
-
-
 def _docs(paper_ids, watchlist):
     """(ids, docs, watchlist hits) for the papers that exist, in the order of ``paper_ids``."""
     found = {}
@@ -521,7 +489,7 @@ def _docs(paper_ids, watchlist):
             pk__in=chunk
         ).values_list("pk", "title", "abstract", "comment", "categories", "submitted_at", "code_url"):
             keys = tuple(authors[pk])
-            hits = watchlist_hits(title, abstract, keys, watchlist)
+            hits = split_hits(watchlist.hits(title, abstract, keys))
             doc = Doc(
                 title=title,
                 abstract=abstract,
@@ -584,7 +552,7 @@ def training_set():
             .order_by("-submitted_at", "-pk")
             .values_list("pk", flat=True)[:MAX_UNLABELLED]
         )
-    ids, docs, _hits = _docs(sorted(labels) + unlabelled, _watchlist())
+    ids, docs, _hits = _docs(sorted(labels) + unlabelled, Watchlist.of())
     y = np.array([labels[pk][0] if pk in labels else 0 for pk in ids], dtype=np.int8)
     w = np.array([labels[pk][1] if pk in labels else WEIGHT_UNLABELLED for pk in ids])
     return ids, docs, y, w
@@ -691,7 +659,7 @@ def score_papers(paper_ids=None, *, batch=5000):
         since = _newest_day() - timedelta(days=RESCORE_DAYS)
         paper_ids = list(Paper.objects.filter(submitted_at__date__gte=since).values_list("pk", flat=True))
     paper_ids = list(paper_ids)
-    watchlist = _watchlist()
+    watchlist = Watchlist.of()
     scored = 0
     for start in range(0, len(paper_ids), batch):
         ids, docs, hits = _docs(paper_ids[start : start + batch], watchlist)
@@ -719,7 +687,7 @@ def score_papers(paper_ids=None, *, batch=5000):
 def explain(paper):
     """The explanation of ``paper``'s score under the active model, computed now."""
     model, ranker = active_ranker()
-    _ids, docs, hits = _docs([paper.pk], _watchlist())
+    _ids, docs, hits = _docs([paper.pk], Watchlist.of())
     _scores, explanations = ranker.score_and_explain(docs)
     return _stored_explanation(explanations[0], model, ranker, hits[0])
 
@@ -728,13 +696,3 @@ def retrain_and_rescore():
     """What runs after each harvest and on demand: a new model, then fresh scores."""
     model = train_ranker()
     return model, score_papers()
-
-
-def request_retrain(*, by):
-    """Queue a retrain + rescore (the admin button); curators and editors only."""
-    if not is_curator(by):
-        raise PermissionDenied("Only curators and editors can retrain the ranker.")
-    from .tasks import retrain_ranker
-
-    transaction.on_commit(lambda: retrain_ranker.delay())
-    return True

@@ -4,7 +4,7 @@ import json
 
 from django.core.management.base import BaseCommand
 
-from papers.ranking import score_papers, train_ranker
+from triage.ranking import score_papers, train_ranker
 
 
 class Command(BaseCommand):
