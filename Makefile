@@ -31,8 +31,11 @@ demo: deps
 	$(PY) manage.py load_ranking_demo
 	$(PY) manage.py ensure_local_admin
 
+# Serve the embedded mode. Links (canonical, feeds, API) follow ADDRESS unless SITE_URL is set, and
+# scheduled issues are published by the server itself (no broker, no beat needed): see README.
+ADDRESS ?= 127.0.0.1:8000
 run: demo
-	$(PY) manage.py runserver 127.0.0.1:8000
+	$(PY) manage.py runserver $(ADDRESS)
 
 test: dev-deps
 	$(TEST_ENV) $(PY) -m pytest $(PYTEST_ARGS)
@@ -40,9 +43,12 @@ test: dev-deps
 bench: dev-deps
 	$(TEST_ENV) $(PY) -m bench
 
+# lint-imports: the apps import one way only, curation ← papers ← issues ← triage
+# (contracts in pyproject.toml).
 lint: dev-deps
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .
+	$(VENV)/bin/lint-imports
 
 format: dev-deps
 	$(PY) -m ruff format .

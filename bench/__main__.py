@@ -17,7 +17,19 @@ import django
 from bench.report import Report
 
 # Module names under bench/, in the order they run.
-BENCHMARKS = ["triage", "pages", "harvest", "snapshot", "editorial", "ranking", "api", "mixed"]
+BENCHMARKS = [
+    "triage",
+    "pages",
+    "search",
+    "harvest",
+    "snapshot",
+    "editorial",
+    "ranking",
+    "api",
+    "mixed",
+    "throttle",
+    "restarts",
+]
 
 
 def main(argv):

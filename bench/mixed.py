@@ -80,6 +80,10 @@ def _environment(workdir, fake_url):
         REDIS_URL=REDIS_URL,
         # One loopback address is all the readers: the API's per-address limit is not what we measure.
         API_THROTTLE_ANON="100000000/minute",
+        # Nor the search guards (issues/search.py): a per-address rate, and a few searches at once per
+        # process, which eight readers from one address would exceed by design.
+        SEARCH_RATE_PER_MINUTE="0",
+        SEARCH_CONCURRENCY=str(READERS),
         ARXIV_API_URL=fake_url,
         ARXIV_REQUEST_INTERVAL="0",
         ARXIV_PAGE_SIZE="500",

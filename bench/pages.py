@@ -8,8 +8,11 @@ when installed (``apt-get install wrk``), otherwise a small thread-based one;
 8 connections on loopback, 9 s per figure in three interleaved runs, best
 run kept (BENCH_SCALE shortens).
 
-The uncached figure comes from a second gunicorn with PUBLIC_PAGE_CACHE=0:
-every request renders the page from the database.
+A cached hit reads the publication version (one query) and answers from the
+process's copy of the page (issues/page_cache.py). The uncached figure comes
+from a second gunicorn with PUBLIC_PAGE_CACHE=0: every request renders the
+page from the database — the version, the issue with its stored body
+(issues/issue_page.py), and the page around it.
 """
 
 import http.client

@@ -1,10 +1,15 @@
 """One error shape for the whole JSON API: ``{"error": {"code", "message", "details"}}``.
 
-DRF's own errors, Django's (404, oversized bodies, permission errors), the
-product's own refusals (a transition with problems, a stale edit) and
-anything unexpected all leave through ``api_exception_handler``; clients
-parse one shape whatever went wrong. The schema class documents that shape
-on every operation so the OpenAPI file says what clients will really get.
+DRF's own errors, Django's (404, oversized bodies, permission and validation
+errors), the product's own refusals (a transition with problems, a stale
+edit, a triage change) and anything unexpected all leave through
+``api_exception_handler``; clients parse one shape whatever went wrong, and
+views never catch them. The product's refusals are defined by the apps above
+this one, so each app's API registers how its errors reach clients with
+``@api_error(SomeError)`` (issues/api/errors.py, triage/api.py).
+
+The schema class documents that shape on every operation so the OpenAPI file
+says what clients will really get.
 """
 
 import logging
@@ -16,9 +21,11 @@ from django.http import Http404, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.utils import OpenApiExample, OpenApiResponse
-from rest_framework import exceptions, serializers, status
+from rest_framework import exceptions, permissions, serializers, status
 from rest_framework.response import Response
 from rest_framework.views import set_rollback
+
+from . import api_filters  # noqa: F401 - registers the FilterSet schema extension with the generator
 
 logger = logging.getLogger(__name__)
 
@@ -31,10 +38,12 @@ CODES = {
     405: "method_not_allowed",
     406: "not_acceptable",
     409: "conflict",
+    411: "length_required",
     413: "request_too_large",
     415: "unsupported_media_type",
     429: "throttled",
     500: "server_error",
+    503: "unavailable",
 }
 
 
@@ -54,6 +63,44 @@ class RequestTooLarge(exceptions.APIException):
     status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
     default_code = "request_too_large"
     default_detail = "The request body is larger than the server accepts."
+
+
+# (exception class, function turning one into an APIException), registered by the apps' APIs.
+_DOMAIN_ERRORS = []
+
+
+def api_error(*exception_classes):
+    """Register how a domain error reaches API clients: ``@api_error(TransitionError)`` on a function
+    that takes the error and returns the APIException to answer with."""
+
+    def register(translate):
+        _DOMAIN_ERRORS.extend((exception_class, translate) for exception_class in exception_classes)
+        return translate
+
+    return register
+
+
+def _as_api_exception(exc):
+    """Django's and the domain's exceptions as DRF's; anything else unchanged."""
+    for exception_class, translate in _DOMAIN_ERRORS:
+        if isinstance(exc, exception_class):
+            return translate(exc)
+    if isinstance(exc, Http404):
+        return exceptions.NotFound(str(exc) or "Not found.")
+    if isinstance(exc, DjangoPermissionDenied):
+        return exceptions.PermissionDenied(str(exc) or "You do not have permission to do this.")
+    if isinstance(exc, RequestDataTooBig):
+        return RequestTooLarge(str(exc) or None)
+    if isinstance(exc, TooManyFieldsSent | SuspiciousOperation):
+        return exceptions.ParseError(str(exc) or "The request is malformed.")
+    if isinstance(exc, DjangoValidationError):
+        # The change functions name the field when there is one: keep it for clients.
+        if hasattr(exc, "error_dict"):
+            return exceptions.ValidationError(
+                {field: list(errors) for field, errors in exc.message_dict.items()}
+            )
+        return exceptions.ValidationError(exc.messages)
+    return exc
 
 
 def error_body(status_code, message, *, code=None, details=None):
@@ -99,16 +146,7 @@ def _error_code(exc):
 
 def api_exception_handler(exc, context):
     """DRF's EXCEPTION_HANDLER: every exception becomes the common error shape."""
-    if isinstance(exc, Http404):
-        exc = exceptions.NotFound(str(exc) or "Not found.")
-    elif isinstance(exc, DjangoPermissionDenied):
-        exc = exceptions.PermissionDenied(str(exc) or "You do not have permission to do this.")
-    elif isinstance(exc, RequestDataTooBig):
-        exc = RequestTooLarge(str(exc) or None)
-    elif isinstance(exc, TooManyFieldsSent | SuspiciousOperation):
-        exc = exceptions.ParseError(str(exc) or "The request is malformed.")
-    elif isinstance(exc, DjangoValidationError):
-        exc = exceptions.ValidationError(exc.messages)
+    exc = _as_api_exception(exc)
 
     if isinstance(exc, exceptions.APIException):
         headers = {}
@@ -248,10 +286,33 @@ def error_response(status_code):
 
 
 class ErrorDocumentingAutoSchema(AutoSchema):
-    """Adds the common error responses every operation can really return.
+    """The API's schema: the common error responses every operation can really return, and
+    nothing written for developers shown to the public.
 
     Request bodies that refuse unknown fields say so with additionalProperties: false.
+    Descriptions come only from ``extend_schema(description=…)``: a view's docstring is
+    for the people reading the code. Public reads (``AllowAny``) take no credentials:
+    ``security: []``, so the docs show no padlock on them.
     """
+
+    def get_description(self):
+        return ""
+
+    def get_auth(self):
+        if self._is_public_read():
+            return []
+        return [auth for auth in super().get_auth() if auth]
+
+    def get_operation(self, *args, **kwargs):
+        operation = super().get_operation(*args, **kwargs)
+        if operation is not None and self._is_public_read():
+            operation["security"] = []
+        return operation
+
+    def _is_public_read(self):
+        return self.method in ("GET", "HEAD") and any(
+            isinstance(permission, permissions.AllowAny) for permission in self.view.get_permissions()
+        )
 
     def _map_serializer(self, serializer, direction, bypass_extensions=False):
         schema = super()._map_serializer(serializer, direction, bypass_extensions)

@@ -1,8 +1,15 @@
-"""A Redis cache that degrades instead of failing.
+"""A Redis cache that degrades instead of failing, and stops asking a Redis that failed.
 
 The cache only makes pages faster; with Redis down (restarting, out of
-memory, a network blip) every cache call behaves like a miss and the error is
-logged, so the public pages and the API keep serving from the database.
+memory, a network blip) or frozen (a stuck process: connections open, no
+answers) every cache call behaves like a miss and the error is logged, so
+the public pages and the API keep serving from the database.
+
+A Redis that stops answering costs one socket timeout (``REDIS_TIMEOUT``).
+After any failed call the process leaves Redis alone for ``skip_for``
+seconds: every call in that window is a miss at once, so a burst of
+requests against a frozen Redis waits for one timeout, not one per call.
+Then the next call tries Redis again.
 """
 
 import logging
@@ -19,92 +26,84 @@ LOG_EVERY = 30.0
 
 
 class ResilientRedisCache(RedisCache):
+    # Seconds a process skips Redis after a call failed.
+    skip_for = 5.0
+    # Per process (Django makes one cache object per thread): Redis location → when to try again.
+    _skip_until = {}
     _last_logged = 0.0
+
+    def __init__(self, server, params):
+        super().__init__(server, params)
+        self._location = ",".join(self._servers)
+
+    @classmethod
+    def reset(cls):
+        """Forget past failures (tests)."""
+        cls._skip_until.clear()
+        cls._last_logged = 0.0
+
+    def skipping(self):
+        """True while this process leaves Redis alone after a failure."""
+        return time.monotonic() < self._skip_until.get(self._location, 0.0)
 
     def _failed(self, operation, error):
         now = time.monotonic()
+        ResilientRedisCache._skip_until[self._location] = now + self.skip_for
         if now - ResilientRedisCache._last_logged >= LOG_EVERY:
             ResilientRedisCache._last_logged = now
-            log.error("cache unavailable, serving without it (%s failed: %s)", operation, error)
+            log.error(
+                "cache unavailable, serving without it for %.0f s (%s failed: %s)",
+                self.skip_for,
+                operation,
+                error,
+            )
+
+    def _call(self, operation, miss, *args, **kwargs):
+        """RedisCache's ``operation``, or ``miss`` when Redis fails or is being skipped."""
+        if self.skipping():
+            return miss
+        try:
+            return getattr(super(), operation)(*args, **kwargs)
+        except RedisError as error:
+            self._failed(operation, error)
+            return miss
 
     def add(self, key, value, timeout=DEFAULT_TIMEOUT, version=None):
-        try:
-            return super().add(key, value, timeout, version=version)
-        except RedisError as error:
-            self._failed("add", error)
-            return False
+        return self._call("add", False, key, value, timeout, version=version)
 
     def get(self, key, default=None, version=None):
-        try:
-            return super().get(key, default, version=version)
-        except RedisError as error:
-            self._failed("get", error)
-            return default
+        return self._call("get", default, key, default, version=version)
 
     def set(self, key, value, timeout=DEFAULT_TIMEOUT, version=None):
-        try:
-            return super().set(key, value, timeout, version=version)
-        except RedisError as error:
-            self._failed("set", error)
-            return None
+        return self._call("set", None, key, value, timeout, version=version)
 
     def touch(self, key, timeout=DEFAULT_TIMEOUT, version=None):
-        try:
-            return super().touch(key, timeout, version=version)
-        except RedisError as error:
-            self._failed("touch", error)
-            return False
+        return self._call("touch", False, key, timeout, version=version)
 
     def delete(self, key, version=None):
-        try:
-            return super().delete(key, version=version)
-        except RedisError as error:
-            self._failed("delete", error)
-            return False
+        return self._call("delete", False, key, version=version)
 
     def get_many(self, keys, version=None):
-        try:
-            return super().get_many(keys, version=version)
-        except RedisError as error:
-            self._failed("get_many", error)
-            return {}
+        return self._call("get_many", {}, keys, version=version)
 
     def has_key(self, key, version=None):
-        try:
-            return super().has_key(key, version=version)
-        except RedisError as error:
-            self._failed("has_key", error)
-            return False
+        return self._call("has_key", False, key, version=version)
 
     def incr(self, key, delta=1, version=None):
-        try:
-            return super().incr(key, delta, version=version)
-        except RedisError as error:
-            # A counter we cannot read counts as nothing (login lockout fails open).
-            self._failed("incr", error)
-            return 0
+        # A counter we cannot read counts as nothing (login lockout fails open).
+        return self._call("incr", 0, key, delta, version=version)
 
     def set_many(self, data, timeout=DEFAULT_TIMEOUT, version=None):
-        try:
-            return super().set_many(data, timeout, version=version)
-        except RedisError as error:
-            self._failed("set_many", error)
-            return list(data)
+        return self._call("set_many", list(data), data, timeout, version=version)
 
     def delete_many(self, keys, version=None):
-        try:
-            return super().delete_many(keys, version=version)
-        except RedisError as error:
-            self._failed("delete_many", error)
-            return None
+        return self._call("delete_many", None, keys, version=version)
 
     def clear(self):
-        try:
-            return super().clear()
-        except RedisError as error:
-            self._failed("clear", error)
-            return False
+        return self._call("clear", False)
 
     def ping(self):
-        """Raise if Redis does not answer (readiness checks use this; nothing else should)."""
+        """Raise if Redis does not answer (readiness checks use this; nothing else should).
+
+        Asks Redis even while skipping it: readiness reports what Redis does now."""
         self._cache.get_client(write=True).ping()

@@ -12,6 +12,7 @@ idempotent, so the same code also restores them (after a test database flush).
 """
 
 from django.apps import apps as global_apps
+from django.contrib.auth.management import create_permissions
 from django.core.exceptions import PermissionDenied
 from rest_framework.permissions import BasePermission
 
@@ -42,8 +43,6 @@ EDITOR_EXTRA = [
 
 def ensure_roles(apps=global_apps):
     """Create both groups with their permissions; returns (curators, editors)."""
-    from django.contrib.auth.management import create_permissions
-
     Group = apps.get_model("auth", "Group")
     Permission = apps.get_model("auth", "Permission")
     # Idempotent: only missing content types and permissions are created. Inside a

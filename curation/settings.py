@@ -48,6 +48,7 @@ if not SECRET_KEY:
 
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost", "testserver"] if DEBUG else [])
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
+# Unset with DEBUG on, runserver replaces the default with the address it serves.
 SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
 SITE_NAME = os.environ.get("SITE_NAME", "Best of arXiv")
 SITE_ABOUT = os.environ.get(
@@ -63,6 +64,9 @@ INSTALLED_APPS = [
     "django.contrib.contenttypes",
     "django.contrib.sessions",
     "django.contrib.messages",
+    # Its runserver sets SITE_URL to the address served (curation/management/commands/runserver.py);
+    # before whitenoise's, which it wraps.
+    "curation",
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "django.contrib.postgres",
@@ -70,6 +74,7 @@ INSTALLED_APPS = [
     "corsheaders",
     "rest_framework",
     "rest_framework.authtoken",
+    "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "papers",
@@ -78,7 +83,11 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
-    # First, so that every log line of the request and every response carries the id.
+    # Searches past their client's rate or the deployment's search concurrency are refused before
+    # anything else runs: they come in floods, and each must cost less than a cached page
+    # (issues/search.py, bench/search.py).
+    "issues.search.SearchGuardMiddleware",
+    # First otherwise, so that every log line of the request and every response carries the id.
     "curation.logging.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
     # Refusals of the middleware below (limits, CSRF…) answer /api/ in the API's error shape.
@@ -141,14 +150,15 @@ if REDIS_URL:
     CACHES = {
         "default": {
             # Redis errors are logged, not raised: with Redis down the site and
-            # the API still serve, only slower (see curation/cache.py).
+            # the API still serve, only slower (see curation/cache.py). A Redis that
+            # stops answering costs one short timeout, then is skipped for a few seconds.
             "BACKEND": "curation.cache.ResilientRedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": "curation",
             "TIMEOUT": 600,
             "OPTIONS": {
-                "socket_connect_timeout": float(os.environ.get("REDIS_CONNECT_TIMEOUT", 0.5)),
-                "socket_timeout": float(os.environ.get("REDIS_TIMEOUT", 1)),
+                "socket_connect_timeout": float(os.environ.get("REDIS_CONNECT_TIMEOUT", 0.25)),
+                "socket_timeout": float(os.environ.get("REDIS_TIMEOUT", 0.25)),
             },
         }
     }
@@ -175,8 +185,12 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 LOGIN_URL = "admin:login"
+# Where a login goes when its ?next= is missing or refused (an outside address): the
+# admin's index, not Django's /accounts/profile/ default, which we don't have.
+LOGIN_REDIRECT_URL = "admin:index"
 AUTHENTICATION_BACKENDS = [
-    # Refuses every login for a locked-out account or address (curation/lockout.py).
+    # Checks every password login, once, and refuses it for a locked-out account or
+    # address (curation/lockout.py). ModelBackend only loads the user of older sessions.
     "curation.lockout.LockoutBackend",
     "django.contrib.auth.backends.ModelBackend",
 ]
@@ -186,7 +200,8 @@ LOGIN_FAILURE_LIMIT_PER_ACCOUNT = int(os.environ.get("LOGIN_FAILURE_LIMIT_PER_AC
 LOGIN_FAILURE_LIMIT_PER_ADDRESS = int(os.environ.get("LOGIN_FAILURE_LIMIT_PER_ADDRESS", 20))
 LOGIN_FAILURE_WINDOW = int(os.environ.get("LOGIN_FAILURE_WINDOW", 15 * 60))
 # How many reverse proxies (nginx, a load balancer) append to X-Forwarded-For;
-# 0 trusts only REMOTE_ADDR. Decides which address a failed login counts against.
+# 0 trusts only REMOTE_ADDR. Decides who a client is for the login lockout and the
+# API's rate limits alike (curation/limits.py::client_address).
 TRUSTED_PROXY_COUNT = int(os.environ.get("TRUSTED_PROXY_COUNT", 0))
 
 # Security -------------------------------------------------------------------
@@ -282,12 +297,28 @@ CELERY_BEAT_SCHEDULE = {
         "task": "papers.tasks.harvest_enabled_sources",
         "schedule": float(os.environ.get("HARVEST_EVERY_SECONDS", 6 * 3600)),
     },
+    # Harvest runs whose worker died are marked failed (papers/harvest.py, reap_stale_runs).
+    "reap-stale-harvest-runs": {
+        "task": "papers.tasks.reap_stale_runs",
+        "schedule": 300.0,
+    },
     # Scheduled issues go out within a minute of their time (issues/tasks.py).
     "publish-due-issues": {
         "task": "issues.tasks.publish_due_issues",
         "schedule": 60.0,
     },
 }
+# With no broker nothing runs beat, so the web process runs these entries of
+# CELERY_BEAT_SCHEDULE itself, in a thread (curation/scheduler.py, started by
+# curation/wsgi.py). Harvests are left out: the embedded mode never calls arXiv unasked.
+# IN_PROCESS_BEAT=off turns it off.
+IN_PROCESS_BEAT = [
+    name
+    for name in env_list("IN_PROCESS_BEAT", [] if CELERY_BROKER_URL else ["publish-due-issues"])
+    if name.lower() != "off"
+]
+# The admin warns when the scheduler has not run for this many seconds (issues/heartbeat.py).
+SCHEDULER_STALE_AFTER = int(os.environ.get("SCHEDULER_STALE_AFTER", 300))
 
 # Editorial ------------------------------------------------------------------
 
@@ -304,6 +335,11 @@ ARXIV_API_URL = os.environ.get("ARXIV_API_URL", "https://export.arxiv.org/api/qu
 # (papers/politeness.py). Only a local fake server may set 0.
 ARXIV_REQUEST_INTERVAL = float(os.environ.get("ARXIV_REQUEST_INTERVAL", 3.0))
 ARXIV_TIMEOUT = float(os.environ.get("ARXIV_TIMEOUT", 30.0))
+# Seconds one whole request may take, however slowly arXiv drips its answer
+# (it holds the deployment-wide slot meanwhile); a read timeout alone never fires on a drip.
+ARXIV_REQUEST_DEADLINE = float(os.environ.get("ARXIV_REQUEST_DEADLINE", 90.0))
+# Bytes one answer may have (a page of 2,000 entries is about 6 MB); larger ones fail, unretried.
+ARXIV_MAX_RESPONSE_BYTES = int(os.environ.get("ARXIV_MAX_RESPONSE_BYTES", 50_000_000))
 ARXIV_MAX_RETRIES = int(os.environ.get("ARXIV_MAX_RETRIES", 5))
 # First backoff in seconds; doubles on each retry unless arXiv sends Retry-After.
 ARXIV_BACKOFF = float(os.environ.get("ARXIV_BACKOFF", 3.0))
@@ -312,6 +348,22 @@ ARXIV_PAGE_SIZE = int(os.environ.get("ARXIV_PAGE_SIZE", 500))
 ARXIV_EMPTY_FIRST_PAGE_RETRIES = int(os.environ.get("ARXIV_EMPTY_FIRST_PAGE_RETRIES", 2))
 # Days a source with no high-water mark looks back on its first harvest.
 HARVEST_FIRST_DAYS = int(os.environ.get("HARVEST_FIRST_DAYS", 3))
+# A running harvest run whose worker gave no sign of life for this long died: the
+# reaper marks it failed. Longer than one request, its retries' backoff and a page's import.
+HARVEST_HEARTBEAT_TIMEOUT = int(os.environ.get("HARVEST_HEARTBEAT_TIMEOUT", 600))
+# A queued run (papers added by id) that no worker started within this long is marked failed.
+HARVEST_QUEUED_TIMEOUT = int(os.environ.get("HARVEST_QUEUED_TIMEOUT", 6 * 3600))
+
+# Search ---------------------------------------------------------------------
+
+# PostgreSQL cancels a search query after this many milliseconds (papers/search.py).
+SEARCH_STATEMENT_TIMEOUT_MS = int(os.environ.get("SEARCH_STATEMENT_TIMEOUT_MS", 2000))
+# Public searches one client address may run per minute (0: no limit); the site's
+# other pages are not counted. Then 429 with Retry-After (issues/search.py).
+SEARCH_RATE_PER_MINUTE = int(os.environ.get("SEARCH_RATE_PER_MINUTE", 30))
+# Public searches one web process runs at once; more get a quick 503, so a flood of
+# searches never takes every worker thread from the other pages.
+SEARCH_CONCURRENCY = int(os.environ.get("SEARCH_CONCURRENCY", 2))
 
 # REST framework -------------------------------------------------------------
 
@@ -324,7 +376,8 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.AllowAny"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
-    "DEFAULT_PARSER_CLASSES": ["curation.api_limits.LimitedJSONParser"],
+    # JSON only, within the size limit, no deeper than 64 levels, no lone surrogates.
+    "DEFAULT_PARSER_CLASSES": ["curation.api_input.StrictJSONParser"],
     "DEFAULT_THROTTLE_CLASSES": [
         "curation.api_limits.AnonThrottle",
         "curation.api_limits.UserThrottle",
@@ -352,6 +405,9 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_SETTINGS": {"deepLinking": True, "validatorUrl": None},
     "SCHEMA_PATH_PREFIX": r"/api/v1",
     "COMPONENT_SPLIT_REQUEST": True,
+    # A PATCH here has its own request serializer (a pick edit requires lock_version):
+    # document it as it is, not as an all-optional copy.
+    "COMPONENT_SPLIT_PATCH": False,
 }
 CORS_URLS_REGEX = r"^/api/.*$"
 CORS_ALLOW_ALL_ORIGINS = True

@@ -11,6 +11,12 @@ import os
 
 from django.core.wsgi import get_wsgi_application
 
+from curation.scheduler import start_in_process_beat
+
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "curation.settings")
 
 application = get_wsgi_application()
+
+# With no broker nothing runs Celery beat: the process serving the site runs
+# the scheduled publication itself (curation/scheduler.py, IN_PROCESS_BEAT).
+start_in_process_beat()

@@ -1,16 +1,36 @@
-from django.contrib import admin
-from django.db import models
+"""The composing admin: issues, picks, figures, their history, and the API's tokens.
+
+Every save and delete here goes through the function that owns the change
+(issues/editing.py, issues/figures.py, issues/publishing.py), which checks the
+role and the issue's state and writes the Revision. The permission methods
+below only decide what each person is shown: scheduled and published issues
+are the editors' to correct, so curators see them read-only.
+"""
+
+from django.contrib import admin, messages
+from django.db import models, transaction
 from django.http import HttpResponseRedirect
 from django.urls import reverse
 from django.utils.html import format_html
+from rest_framework.authtoken.admin import TokenAdmin
+from rest_framework.authtoken.models import TokenProxy
 
 from curation.roles import is_editor
 
 from .compose_views import ComposeViews, FigureForm, IssueForm, PickForm, scheduled_label
-from .editing import ISSUE_FIELDS, PICK_FIELDS, save_issue, update_pick
-from .figures import make_renditions
+from .editing import ISSUE_FIELDS, PICK_FIELDS, remove_pick, save_issue, update_pick
+from .figures import FIGURE_FIELDS, add_figure, remove_figure, update_figure
+from .heartbeat import scheduler_status
 from .models import Figure, Issue, Pick, Revision
 from .publishing import publication_problems
+
+# The states in which an issue is public (or about to be): only editors change it then.
+CORRECTED_BY_EDITORS = (Issue.Status.SCHEDULED, Issue.Status.PUBLISHED)
+
+
+def may_correct(request, issue):
+    """Whether ``request.user`` may change what belongs to ``issue`` (None: no particular issue)."""
+    return issue is None or issue.status not in CORRECTED_BY_EDITORS or is_editor(request.user)
 
 
 class HttpsLinks:
@@ -23,13 +43,23 @@ class HttpsLinks:
 
 
 class FigureInline(HttpsLinks, admin.TabularInline):
-    """Figures of a pick; uploads are checked by Pillow and get responsive sizes (issues/figures.py)."""
+    """Figures of a pick; saved through issues/figures.py by ``PickAdmin.save_formset``."""
 
     model = Figure
     form = FigureForm
     extra = 1
     fields = ["image", "alt_text", "caption", "credit", "credit_url", "position"]
     ordering = ["position", "pk"]
+
+    # ``obj`` is the pick whose page shows the inline.
+    def has_add_permission(self, request, obj=None):
+        return super().has_add_permission(request, obj) and may_correct(request, obj and obj.issue)
+
+    def has_change_permission(self, request, obj=None):
+        return super().has_change_permission(request, obj) and may_correct(request, obj and obj.issue)
+
+    def has_delete_permission(self, request, obj=None):
+        return super().has_delete_permission(request, obj) and may_correct(request, obj and obj.issue)
 
 
 @admin.register(Issue)
@@ -78,11 +108,12 @@ class IssueAdmin(admin.ModelAdmin):
         return {} if obj is not None and obj.published_at else self.prepopulated_fields
 
     def has_change_permission(self, request, obj=None):
-        allowed = super().has_change_permission(request, obj)
-        if allowed and obj is not None and obj.status in (Issue.Status.SCHEDULED, Issue.Status.PUBLISHED):
-            # Corrections to scheduled and published issues are the editors'.
-            return is_editor(request.user)
-        return allowed
+        return super().has_change_permission(request, obj) and may_correct(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        # A public issue is unpublished first (issues/publishing.py), never deleted from under readers.
+        allowed = super().has_delete_permission(request, obj)
+        return allowed and (obj is None or obj.status not in CORRECTED_BY_EDITORS)
 
     def save_model(self, request, obj, form, change):
         data = {name: form.cleaned_data[name] for name in ISSUE_FIELDS if name in form.cleaned_data}
@@ -112,6 +143,7 @@ class IssueAdmin(admin.ModelAdmin):
                     .order_by("at"),
                     "problems": publication_problems(obj),
                     "scheduled_label": scheduled_label(obj),
+                    "scheduler": scheduler_status(),
                     "user_is_editor": is_editor(request.user),
                     "conflict": getattr(context.get("adminform").form, "conflict", None)
                     if context.get("adminform")
@@ -119,6 +151,12 @@ class IssueAdmin(admin.ModelAdmin):
                 }
             )
         return super().render_change_form(request, context, add, change, form_url, obj)
+
+    def changelist_view(self, request, extra_context=None):
+        scheduler = scheduler_status()
+        if scheduler.stale:
+            messages.warning(request, scheduler.message)
+        return super().changelist_view(request, extra_context)
 
     def get_urls(self):
         return ComposeViews(self).urls() + super().get_urls()
@@ -161,15 +199,14 @@ class PickAdmin(HttpsLinks, admin.ModelAdmin):
     def has_add_permission(self, request):
         return False  # picks are added from the issue page (shortlist or arXiv id)
 
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("issue")
+
     def has_change_permission(self, request, obj=None):
-        allowed = super().has_change_permission(request, obj)
-        if (
-            allowed
-            and obj is not None
-            and obj.issue.status in (Issue.Status.SCHEDULED, Issue.Status.PUBLISHED)
-        ):
-            return is_editor(request.user)
-        return allowed
+        return super().has_change_permission(request, obj) and may_correct(request, obj and obj.issue)
+
+    def has_delete_permission(self, request, obj=None):
+        return super().has_delete_permission(request, obj) and may_correct(request, obj and obj.issue)
 
     @admin.display(description="arXiv now")
     def newer_version(self, pick):
@@ -191,33 +228,125 @@ class PickAdmin(HttpsLinks, admin.ModelAdmin):
         obj.lock_version = saved.lock_version
 
     def save_formset(self, request, form, formset, change):
-        # Figures: new uploads get their responsive sizes once, here.
-        saved = formset.save()
-        for figure in saved:
-            if isinstance(figure, Figure) and "image" in next(
-                (f.changed_data for f in formset.forms if f.instance.pk == figure.pk), []
-            ):
-                make_renditions(figure)
+        # Figures change through issues/figures.py (role, issue state, revision, renditions on
+        # commit), never formset.save(). The lists are what the admin's change message reads.
+        formset.new_objects, formset.changed_objects, formset.deleted_objects = [], [], []
+        deleted = set(formset.deleted_forms)
+        for figure_form in formset.initial_forms:
+            if figure_form in deleted:
+                remove_figure(figure_form.instance, by=request.user)
+                formset.deleted_objects.append(figure_form.instance)
+            elif figure_form.has_changed():
+                figure = update_figure(figure_form.instance, by=request.user, **_figure_change(figure_form))
+                formset.changed_objects.append((figure, figure_form.changed_data))
+        for figure_form in formset.extra_forms:
+            if figure_form.has_changed() and figure_form not in deleted:
+                cleaned = figure_form.cleaned_data
+                figure = add_figure(
+                    form.instance,
+                    by=request.user,
+                    image=cleaned["image"],
+                    **{name: cleaned[name] for name in FIGURE_FIELDS if cleaned.get(name) is not None},
+                )
+                formset.new_objects.append(figure)
+
+    def delete_model(self, request, obj):
+        remove_pick(obj, by=request.user)
+
+    @transaction.atomic
+    def delete_queryset(self, request, queryset):
+        # The changelist's "delete selected": each pick through remove_pick, all or none.
+        for pick in queryset:
+            remove_pick(pick, by=request.user)
 
     def response_change(self, request, obj):
         if "_continue" not in request.POST and "_addanother" not in request.POST:
+            # Back to the issue, saying so: the admin's own message is skipped on this path.
+            messages.success(request, f"Saved pick {obj.position}, “{obj.title}”.")
             return HttpResponseRedirect(reverse("admin:issues_issue_change", args=[obj.issue_id]))
         return super().response_change(request, obj)
 
 
+def _figure_change(figure_form):
+    """The ``update_figure`` arguments for what a figure form changed."""
+    changed = figure_form.changed_data
+    return {
+        "data": {name: figure_form.cleaned_data[name] for name in FIGURE_FIELDS if name in changed},
+        "image": figure_form.cleaned_data["image"] if "image" in changed else None,
+    }
+
+
 @admin.register(Figure)
 class FigureAdmin(HttpsLinks, admin.ModelAdmin):
+    """One figure; saved and removed through issues/figures.py, like the pick page's figures."""
+
     form = FigureForm
     list_display = ["alt_text", "pick", "position"]
     list_select_related = ["pick__issue", "pick__paper"]
-    raw_id_fields = ["pick"]
+    fields = ["pick", "image", "alt_text", "caption", "credit", "credit_url", "position"]
+    readonly_fields = ["pick"]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("pick__issue", "pick__paper")
 
     def has_add_permission(self, request):
         return False  # figures are added on their pick's page
 
+    def has_change_permission(self, request, obj=None):
+        return super().has_change_permission(request, obj) and may_correct(request, obj and obj.pick.issue)
+
+    def has_delete_permission(self, request, obj=None):
+        return super().has_delete_permission(request, obj) and may_correct(request, obj and obj.pick.issue)
+
+    def save_model(self, request, obj, form, change):
+        update_figure(obj, by=request.user, **_figure_change(form))
+
+    def delete_model(self, request, obj):
+        remove_figure(obj, by=request.user)
+
+    @transaction.atomic
+    def delete_queryset(self, request, queryset):
+        for figure in queryset:
+            remove_figure(figure, by=request.user)
+
 
 @admin.register(Revision)
 class RevisionAdmin(admin.ModelAdmin):
-    list_display = ["object_type", "object_id", "issue", "user", "created"]
+    """The history of issues, picks and figures: written by the editing functions, read here."""
+
+    list_display = ["object_type", "object_id", "issue", "comment", "user", "created"]
     list_select_related = ["issue", "user"]
     list_filter = ["object_type"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+# API tokens let a script act as their user, with all of that user's rights: only a
+# superuser sees, creates or revokes them. DRF's own admin goes by model permissions,
+# so any staff account granted them could mint a token for a superuser.
+admin.site.unregister(TokenProxy)
+
+
+@admin.register(TokenProxy)
+class APITokenAdmin(TokenAdmin):
+    def has_module_permission(self, request):
+        return request.user.is_active and request.user.is_superuser
+
+    def has_view_permission(self, request, obj=None):
+        return self.has_module_permission(request)
+
+    def has_add_permission(self, request):
+        return self.has_module_permission(request)
+
+    def has_change_permission(self, request, obj=None):
+        return self.has_module_permission(request)
+
+    def has_delete_permission(self, request, obj=None):
+        return self.has_module_permission(request)

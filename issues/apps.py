@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.db.models.signals import post_migrate
 
 
 class IssuesConfig(AppConfig):
@@ -6,6 +7,7 @@ class IssuesConfig(AppConfig):
     name = "issues"
 
     def ready(self):
+        # Connects the harvest's papers_updated receiver (issues/page_cache.py).
         from . import page_cache
 
-        page_cache.connect_signals()
+        post_migrate.connect(page_cache.retire_pages_after_migrate, sender=self)

@@ -18,14 +18,15 @@ from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
-from django.utils.html import escape, format_html
+from django.utils.html import escape, format_html, format_html_join
 from django.utils.safestring import mark_safe
 
 from curation.roles import is_curator
+from papers.adding import request_papers
 from papers.arxiv_ids import parse_arxiv_id
 from papers.models import Paper
 
-from . import editing, export, figures, preview, publishing
+from . import editing, export, images, preview, publishing
 from .editing import ISSUE_FIELDS, PICK_FIELDS, EditConflict
 from .markdown import render_issue
 from .models import Figure, Issue, Pick, Revision
@@ -110,7 +111,7 @@ class FigureForm(forms.ModelForm):
     def clean_image(self):
         image = self.cleaned_data.get("image")
         if image and hasattr(image, "content_type"):  # a new upload, not the stored file
-            figures.validate_image(image)
+            images.validate_image(image)
         return image
 
 
@@ -118,11 +119,15 @@ class FigureForm(forms.ModelForm):
 
 
 def scheduled_label(issue):
-    """“scheduled for 6 April 2021, 09:00 UTC” in the admin's time zone."""
+    """“scheduled for 6 April 2021, 09:00 UTC” in the admin's time zone; says so when it is overdue."""
     if issue.status != Issue.Status.SCHEDULED or not issue.publish_at:
         return ""
     when = timezone.localtime(issue.publish_at)
-    return f"scheduled for {when.day} {when:%B %Y, %H:%M} {when.tzname()}"
+    label = f"scheduled for {when.day} {when:%B %Y, %H:%M} {when.tzname()}"
+    if issue.publish_at <= timezone.now():
+        # Past its time and still scheduled: the scheduler is not running, or publication was refused.
+        label += " — overdue: not published yet"
+    return label
 
 
 def inline_diff(before, after):
@@ -202,6 +207,9 @@ class ComposeViews:
             path("<int:pk>/preview/", wrap(self.live_preview), name="issues_issue_live_preview"),
             path("add/preview/", wrap(self.live_preview), name="issues_issue_add_preview"),
             path("<int:pk>/preview-link/", wrap(self.preview_link), name="issues_issue_preview_link"),
+            path(
+                "<int:pk>/revoke-previews/", wrap(self.revoke_previews), name="issues_issue_revoke_previews"
+            ),
             path("<int:pk>/export/<str:fmt>/", wrap(self.export), name="issues_issue_export"),
             path("<int:pk>/revisions/", wrap(self.history), name="issues_issue_revisions"),
             path(
@@ -218,9 +226,34 @@ class ComposeViews:
             raise PermissionDenied
         return issue
 
+    def _save_typed_text(self, request, issue):
+        """Save what was typed in the issue form before a button acts on the issue.
+
+        The status and pick buttons submit the whole issue form; acting and
+        redirecting would silently throw the typed text away. So when the posted
+        form differs from the stored issue it is saved first, through the admin's
+        own change view (lock check, editing.save_issue, revision). Returns None
+        when there was nothing to save or it saved, else the change form showing
+        why not (a conflict, a bad value) with the typed text intact.
+        """
+        if "title" not in request.POST or not self.model_admin.has_change_permission(request, issue):
+            return None  # no form content (the reorder script, a plain POST), or nothing this user may save
+        form = self.model_admin.get_form(request, issue, change=True)(request.POST, instance=issue)
+        if not set(form.changed_data) - {"edit_lock"}:
+            return None
+        change_url = reverse("admin:issues_issue_change", args=[issue.pk])
+        response = self.model_admin.change_view(request, str(issue.pk), form_url=change_url)
+        if response.status_code == 302:
+            return None  # saved; the admin queued its "changed successfully" message
+        messages.error(request, "Nothing else was done: your changes to the issue could not be saved.")
+        return response
+
     @post_only
     def transition(self, request, pk, name):
         issue = self._issue(request, pk)
+        unsaved = self._save_typed_text(request, issue)
+        if unsaved is not None:
+            return unsaved
         try:
             if name == "submit":
                 publishing.submit_for_review(issue, by=request.user)
@@ -246,6 +279,9 @@ class ComposeViews:
     @post_only
     def reorder(self, request, pk):
         issue = self._issue(request, pk)
+        unsaved = self._save_typed_text(request, issue)
+        if unsaved is not None:
+            return unsaved
         order = list(issue.picks.order_by("position").values_list("pk", flat=True))
         try:
             if request.POST.get("order"):
@@ -274,6 +310,9 @@ class ComposeViews:
     @post_only
     def add_pick(self, request, pk):
         issue = self._issue(request, pk)
+        unsaved = self._save_typed_text(request, issue)
+        if unsaved is not None:
+            return unsaved
         paper = None
         try:
             if request.POST.get("shortlisted"):
@@ -294,25 +333,40 @@ class ComposeViews:
         return _back(issue)
 
     def _fetch(self, request, text, arxiv_id):
-        try:
-            from papers.harvest import add_papers_by_id
-        except ImportError:
-            messages.error(
-                request, f"{arxiv_id} is not in the database and fetching from arXiv is not available."
+        # Never arXiv inside the request: the paper is fetched by a queued run (in-process when embedded).
+        _results, run = request_papers([text], by=request.user)
+        paper = Paper.objects.filter(arxiv_id=arxiv_id).first()
+        if paper is not None:
+            return paper
+        run_link = format_html(
+            '<a href="{}">harvest run #{}</a>',
+            reverse("admin:papers_harvestrun_change", args=[run.pk]),
+            run.pk,
+        )
+        if run.status in (run.Status.QUEUED, run.Status.RUNNING):
+            messages.info(
+                request,
+                format_html(
+                    "{} is not here yet: it is being fetched from arXiv ({}). Add it again once it has arrived.",
+                    arxiv_id,
+                    run_link,
+                ),
             )
-            return None
-        results = add_papers_by_id([text], by=request.user)
-        failed = [r for r in results if r.get("status") == "error"]
-        if failed:
+        else:
             messages.error(
-                request, f"arXiv could not give us {arxiv_id}: {failed[0].get('message') or 'unknown error'}."
+                request,
+                format_html(
+                    "arXiv could not give us {} ({}): {}", arxiv_id, run_link, run.error or run.status
+                ),
             )
-            return None
-        return Paper.objects.filter(arxiv_id=arxiv_id).first()
+        return None
 
     @post_only
     def remove_pick(self, request, pk, pick_pk):
         issue = self._issue(request, pk)
+        unsaved = self._save_typed_text(request, issue)
+        if unsaved is not None:
+            return unsaved
         pick = get_object_or_404(Pick, pk=pick_pk, issue=issue)
         try:
             editing.remove_pick(pick, by=request.user)
@@ -345,6 +399,9 @@ class ComposeViews:
     @post_only
     def preview_link(self, request, pk):
         issue = self._issue(request, pk)
+        unsaved = self._save_typed_text(request, issue)
+        if unsaved is not None:
+            return unsaved
         try:
             url = preview.preview_url(issue, by=request.user, request=request)
         except PermissionDenied as error:
@@ -359,6 +416,24 @@ class ComposeViews:
                     url,
                     url,
                 ),
+            )
+        return _back(issue)
+
+    @post_only
+    def revoke_previews(self, request, pk):
+        issue = self._issue(request, pk)
+        unsaved = self._save_typed_text(request, issue)
+        if unsaved is not None:
+            return unsaved
+        try:
+            preview.revoke_preview_links(issue, by=request.user)
+        except PermissionDenied as error:
+            _problems(request, error)
+        else:
+            messages.success(
+                request,
+                "Every preview link of this issue sent so far no longer works. "
+                "Create a new link to share the draft again.",
             )
         return _back(issue)
 
@@ -379,21 +454,27 @@ class ComposeViews:
 
     def history(self, request, pk):
         issue = self._issue(request, pk)
-        revisions = issue.revisions.select_related("user", "pick")
-        positions = dict(issue.picks.values_list("pk", "position"))
+        revisions = list(issue.revisions.select_related("user", "pick__paper"))
+        papers, titles = _history_papers(revisions)
         rows = []
         for revision, changes in editing.revision_diffs(revisions):
             rows.append(
                 {
                     "revision": revision,
-                    "label": "Issue"
-                    if revision.object_type == "issue"
-                    else f"Pick {positions.get(revision.object_id, '(removed)')}",
+                    "label": _revision_label(revision, papers, titles),
                     "changes": [
                         {"field": f, "before": b, "after": a, "diff": inline_diff(b, a)}
+                        if f != "pick_order"
+                        else {
+                            "field": "order of the picks",
+                            "before": b,
+                            "after": a,
+                            "diff": order_diff(b, a, titles),
+                        }
                         for f, b, a in changes
                     ],
-                    "restorable": bool(set(revision.data) & set(ISSUE_FIELDS + PICK_FIELDS + ["pick_order"])),
+                    "restorable": revision.object_type != "figure"
+                    and bool(set(revision.data) & set(ISSUE_FIELDS + PICK_FIELDS + ["pick_order"])),
                 }
             )
         context = {
@@ -417,6 +498,53 @@ class ComposeViews:
         except (ValidationError, PermissionDenied) as error:
             _problems(request, error)
         return HttpResponseRedirect(reverse("admin:issues_issue_revisions", args=[issue.pk]))
+
+
+def _history_papers(revisions):
+    """Which paper each pick in ``revisions`` is about, and the papers' titles.
+
+    Picks are named by their paper in the history: positions change with every
+    reorder, and a removed pick has none. Returns ({pick id: arXiv id},
+    {arXiv id: title}), the titles in one query.
+    """
+    papers = {}
+    for revision in revisions:
+        if revision.pick is not None:
+            papers[revision.pick_id] = revision.pick.paper.arxiv_id
+        if revision.object_type == "pick" and revision.data.get("arxiv_id"):
+            papers[revision.object_id] = revision.data["arxiv_id"]  # recorded at removal
+    ids = set(papers.values())
+    for revision in revisions:
+        ids.update(revision.data.get("pick_order", []), revision.data.get("previous_order", []))
+    return papers, dict(Paper.objects.filter(arxiv_id__in=ids).values_list("arxiv_id", "title"))
+
+
+def _revision_label(revision, papers, titles):
+    """ "Issue", "Pick “Title” (arXiv 2103.10360)" or "Figure of “Title”" for the history page."""
+    if revision.object_type == "issue":
+        return "Issue"
+    pick_id = revision.pick_id if revision.object_type == "figure" else revision.object_id
+    arxiv_id = papers.get(pick_id)
+    if arxiv_id is None:
+        return "Figure of a removed pick" if revision.object_type == "figure" else "A removed pick"
+    title = titles.get(arxiv_id, arxiv_id)
+    if revision.object_type == "figure":
+        return f"Figure of “{title}”"
+    return f"Pick “{title}” (arXiv {arxiv_id})"
+
+
+def order_diff(before, after, titles):
+    """A reorder as the new numbered list of papers, each moved one with the place it came from."""
+    before = list(before or [])
+    items = []
+    for position, arxiv_id in enumerate(after or [], start=1):
+        was = before.index(arxiv_id) + 1 if arxiv_id in before else None
+        moved = format_html(" <ins>(was {})</ins>", was) if was and was != position else ""
+        items.append((titles.get(arxiv_id, arxiv_id), arxiv_id, moved))
+    return format_html(
+        '<ol class="compose-order">{}</ol>',
+        format_html_join("", "<li>{} <small>arXiv {}</small>{}</li>", items),
+    )
 
 
 def _render_rolled_back(request, issue, issue_values, pick, pick_values):

@@ -18,6 +18,7 @@ from curation.roles import require_curator, require_editor
 
 from .markdown import render_issue
 from .models import Issue, Pick, Revision
+from .page_cache import bump_publication_version
 
 ISSUE_FIELDS = ["title", "subtitle", "slug", "period_start", "period_end", "byline", "intro", "outro"]
 PICK_FIELDS = ["why", "key_insights", "code_url", "demo_url", "paper_title", "paper_version"]
@@ -124,18 +125,20 @@ def _conflict(current, fields, data, lock_version):
     raise EditConflict(current, changes, dict(data), current.lock_version, editors)
 
 
-def _require_may_edit(issue, user):
+def require_may_edit(issue, user):
     require_curator(user, "edit an issue")
     if issue.status in (Issue.Status.SCHEDULED, Issue.Status.PUBLISHED):
         # Scheduled and published issues are the editors' to correct.
         require_editor(user, "correct a scheduled or published issue")
 
 
-def _touch_if_public(issue):
-    """A correction to a published issue shows readers an "updated" time."""
+def touch_if_public(issue):
+    """A correction to a published issue shows readers an "updated" time, and shows at once:
+    every cached page and API answer is retired in the same transaction (issues/page_cache.py)."""
     if issue.status == Issue.Status.PUBLISHED:
         issue.updated_at = timezone.now()
         issue.save(update_fields=["updated_at"])
+        bump_publication_version()
 
 
 @transaction.atomic
@@ -157,7 +160,7 @@ def save_issue(issue, *, by, data, lock_version):
         return issue
 
     current = Issue.objects.select_for_update().get(pk=issue.pk)
-    _require_may_edit(current, by)
+    require_may_edit(current, by)
     if current.lock_version != lock_version:
         _conflict(current, ISSUE_FIELDS, data, lock_version)
     if current.published_at and "slug" in data and data["slug"] != current.slug:
@@ -169,6 +172,7 @@ def save_issue(issue, *, by, data, lock_version):
     current.lock_version += 1
     if current.status == Issue.Status.PUBLISHED:
         current.updated_at = timezone.now()
+        bump_publication_version()
     current.save()
     render_issue(current)
     _record(current, current, ISSUE_FIELDS, changed, by)
@@ -185,7 +189,7 @@ def add_pick(issue, paper, *, by, curator=None, **fields):
     version and title are kept as the ones the commentary is written about.
     """
     issue = Issue.objects.select_for_update().get(pk=issue.pk)
-    _require_may_edit(issue, by)
+    require_may_edit(issue, by)
     if issue.picks.filter(paper=paper).exists():
         raise ValidationError(f"{paper.arxiv_id} is already a pick of this issue.")
     position = (issue.picks.aggregate(last=Max("position"))["last"] or 0) + 1
@@ -203,7 +207,7 @@ def add_pick(issue, paper, *, by, curator=None, **fields):
     pick.full_clean(exclude=["issue", "paper", "curator"], validate_unique=False)
     pick.save()
     _record(issue, pick, PICK_FIELDS, [f for f in PICK_FIELDS if getattr(pick, f)], by, "added")
-    _touch_if_public(issue)
+    touch_if_public(issue)
     render_issue(issue)
     pick.refresh_from_db()
     return pick
@@ -213,7 +217,7 @@ def add_pick(issue, paper, *, by, curator=None, **fields):
 def update_pick(pick, *, by, data, lock_version):
     """Save the commentary and links of ``pick``; returns the saved Pick (EditConflict when stale)."""
     issue = Issue.objects.select_for_update().get(pk=pick.issue_id)
-    _require_may_edit(issue, by)
+    require_may_edit(issue, by)
     current = Pick.objects.select_for_update().select_related("paper").get(pk=pick.pk)
     if current.lock_version != lock_version:
         _conflict(current, PICK_FIELDS, data, lock_version)
@@ -224,7 +228,7 @@ def update_pick(pick, *, by, data, lock_version):
     current.lock_version += 1
     current.save()
     _record(issue, current, PICK_FIELDS, changed, by)
-    _touch_if_public(issue)
+    touch_if_public(issue)
     render_issue(issue)
     current.refresh_from_db()
     return current
@@ -234,7 +238,7 @@ def update_pick(pick, *, by, data, lock_version):
 def reorder_picks(issue, pick_ids, *, by):
     """Put the issue's picks in the order of ``pick_ids`` (every pick, once). Returns the picks in order."""
     issue = Issue.objects.select_for_update().get(pk=issue.pk)
-    _require_may_edit(issue, by)
+    require_may_edit(issue, by)
     picks = {p.pk: p for p in issue.picks.select_related("paper")}
     pick_ids = [int(pk) for pk in pick_ids]
     if sorted(pick_ids) != sorted(picks):
@@ -255,13 +259,14 @@ def reorder_picks(issue, pick_ids, *, by):
         issue=issue,
         object_type="issue",
         object_id=issue.pk,
-        data={"pick_order": after},
+        # The order before too: the history shows where each pick moved from.
+        data={"pick_order": after, "previous_order": before},
         changed_fields=["pick_order"],
         comment="reordered picks",
         lock_version=issue.lock_version,
         user=by,
     )
-    _touch_if_public(issue)
+    touch_if_public(issue)
     render_issue(issue)
     return ordered
 
@@ -270,7 +275,7 @@ def reorder_picks(issue, pick_ids, *, by):
 def remove_pick(pick, *, by):
     """Remove ``pick`` from its issue; later picks move up. Its last text stays in the history."""
     issue = Issue.objects.select_for_update().get(pk=pick.issue_id)
-    _require_may_edit(issue, by)
+    require_may_edit(issue, by)
     pick = Pick.objects.select_related("paper").get(pk=pick.pk)
     Revision.objects.create(
         issue=issue,
@@ -290,13 +295,15 @@ def remove_pick(pick, *, by):
     # Ascending order: each pick moves into the place just freed.
     for p in rest:
         Pick.objects.filter(pk=p.pk).update(position=p.position)
-    _touch_if_public(issue)
+    touch_if_public(issue)
     render_issue(issue)
     return issue
 
 
 def restore_revision(revision, *, by):
     """Bring the fields of ``revision`` back, as a new revision. Returns the saved Issue or Pick."""
+    if revision.object_type == "figure":
+        raise ValidationError("A figure's history is kept for reading: change the figure on its pick's page.")
     if revision.object_type == "pick":
         pick = Pick.objects.filter(pk=revision.object_id).first()
         if pick is None:
@@ -345,7 +352,11 @@ def revision_diffs(revisions):
         rows = []
         fields = revision.changed_fields or [f for f in revision.data if before.get(f) != revision.data[f]]
         for f in fields:
-            rows.append((f, before.get(f, ""), revision.data.get(f, "")))
+            was = before.get(f, "")
+            if f == "pick_order":
+                # A reorder records the order it replaced; earlier revisions may not have.
+                was = revision.data.get("previous_order", was)
+            rows.append((f, was, revision.data.get(f, "")))
         if revision.data:
             previous[key] = {**before, **revision.data}
         result.append((revision, rows))

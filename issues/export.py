@@ -11,6 +11,8 @@ import unicodedata
 
 from django.conf import settings
 
+from papers.links import code_link_label
+
 from .markdown import _CITATION, render_fields, split_definitions
 from .preview import page_queryset
 from .templatetags.issues_tags import author_list
@@ -55,7 +57,7 @@ def export_markdown(issue):
         authors = author_list([a.author.name for a in paper.authorships.all()])
         links = [f"[arXiv {paper.arxiv_id}]({paper.abs_url})"]
         if pick.code_url:
-            links.append(f"[Code]({pick.code_url})")
+            links.append(f"[{code_link_label(pick.code_url)}]({pick.code_url})")
         if pick.demo_url:
             links.append(f"[Demo]({pick.demo_url})")
         lines += [f"## {pick.position}. [{pick.title}]({paper.abs_url})", ""]

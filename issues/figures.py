@@ -1,107 +1,76 @@
-"""Figures: uploaded images checked for what they really are, plus responsive copies.
+"""Figures of a pick: the one path every figure change takes (the admin is a caller).
 
-The file name says nothing: Pillow reads the bytes, and only PNG, JPEG,
-WebP and GIF within the size and pixel limits are accepted. Smaller
-renditions are made once at upload, so pages never resize per request.
+Figures follow the picks' rules: every change is atomic, locks the issue
+row, lets curators change draft issues only (a scheduled or published issue
+is the editors' to correct), records a Revision and shows readers an
+"updated" time after a correction. Images are checked by Pillow
+(issues/images.py); their responsive sizes are made by a Celery task
+enqueued once the change is committed, and the page shows the original
+image until they exist.
 """
 
-import io
 from pathlib import PurePosixPath
 
-from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.db import transaction
 from django.db.models import Max
-from PIL import Image, UnidentifiedImageError
 
-from .models import Figure
+from .editing import require_may_edit, snapshot, touch_if_public
+from .images import validate_image
+from .models import Figure, Issue, Revision
+from .tasks import make_figure_renditions
 
-ALLOWED_FORMATS = {"PNG": "png", "JPEG": "jpg", "WEBP": "webp", "GIF": "gif"}
-MAX_BYTES = getattr(settings, "FIGURE_MAX_BYTES", 10 * 1024 * 1024)
-MAX_PIXELS = getattr(settings, "FIGURE_MAX_PIXELS", 40_000_000)
-RENDITION_WIDTHS = (480, 960, 1600)
-
-
-def validate_image(upload):
-    """Check an uploaded file; returns (format, width, height) or raises ValidationError saying why."""
-    size = getattr(upload, "size", None)
-    if size is not None and size > MAX_BYTES:
-        raise ValidationError(
-            f"The image is {size / 1_048_576:.1f} MB; the limit is {MAX_BYTES / 1_048_576:.0f} MB."
-        )
-    try:
-        upload.seek(0)
-        with Image.open(upload) as image:
-            kind = image.format
-            width, height = image.size
-            if kind not in ALLOWED_FORMATS:
-                raise ValidationError(
-                    f"{kind or 'This'} images are not accepted: upload PNG, JPEG, WebP or GIF."
-                )
-            if width * height > MAX_PIXELS:
-                raise ValidationError(
-                    f"The image is {width}×{height} pixels; the limit is {MAX_PIXELS / 1e6:.0f} megapixels."
-                )
-            image.verify()
-    except ValidationError:
-        raise
-    except (UnidentifiedImageError, Image.DecompressionBombError, OSError, SyntaxError, ValueError):
-        # A renamed text file, a truncated upload or a decompression bomb.
-        raise ValidationError("This file is not a readable PNG, JPEG, WebP or GIF image.") from None
-    finally:
-        upload.seek(0)
-    return kind, width, height
+FIGURE_FIELDS = ["alt_text", "caption", "credit", "credit_url", "position"]
 
 
-def make_renditions(figure):
-    """Write the smaller widths of ``figure``'s image and store them on it. Returns the renditions."""
-    figure.image.open("rb")
-    try:
-        with Image.open(figure.image) as image:
-            kind = image.format
-            image.seek(0)  # an animated GIF becomes its first frame
-            image.load()
-            source = image.copy()
-    finally:
-        figure.image.close()
-    out_format = "JPEG" if kind == "JPEG" else "WEBP" if kind == "WEBP" else "PNG"
-    extension = {"JPEG": "jpg", "WEBP": "webp", "PNG": "png"}[out_format]
-    if out_format == "JPEG" and source.mode not in ("RGB", "L"):
-        source = source.convert("RGB")
-    stem = PurePosixPath(figure.image.name)
-    renditions = []
-    for old in figure.renditions:
-        default_storage.delete(old["name"])
-    for width in RENDITION_WIDTHS:
-        if width >= source.width:
-            break
-        height = round(source.height * width / source.width)
-        copy = source.resize((width, height), Image.Resampling.LANCZOS)
-        buffer = io.BytesIO()
-        copy.save(
-            buffer, format=out_format, **({"quality": 85} if out_format != "PNG" else {"optimize": True})
-        )
-        name = default_storage.save(
-            str(stem.parent / "renditions" / f"{stem.stem}-{width}w.{extension}"),
-            ContentFile(buffer.getvalue()),
-        )
-        renditions.append({"width": width, "height": height, "name": name})
-    figure.renditions = renditions
-    figure.save(update_fields=["renditions", "updated_at"])
-    return renditions
+def _record(issue, figure, changed, by, comment):
+    return Revision.objects.create(
+        issue=issue,
+        pick_id=figure.pick_id,
+        object_type="figure",
+        object_id=figure.pk,
+        data={"image": figure.image.name, **snapshot(figure, FIGURE_FIELDS)},
+        changed_fields=changed,
+        comment=comment,
+        user=by,
+    )
+
+
+def _label(figure, pick):
+    return f"figure {figure.position} of pick {pick.position}"
+
+
+def _make_renditions_after_commit(figure):
+    # After the commit: a worker must find the row, and a rolled-back upload makes nothing.
+    make_figure_renditions.delay_on_commit(figure.pk)
+
+
+def _delete_files_after_commit(names):
+    # Only once the change is committed: a rolled-back edit still needs its files.
+    names = [name for name in names if name]
+    if names:
+        transaction.on_commit(lambda: [default_storage.delete(name) for name in names])
+
+
+def _locked_issue(pick_issue_id, by):
+    """The pick's issue, locked (as the pick functions do) and checked for ``by``'s role."""
+    issue = Issue.objects.select_for_update().get(pk=pick_issue_id)
+    require_may_edit(issue, by)
+    return issue
+
+
+def _check_alt_text(alt_text):
+    if not (alt_text or "").strip():
+        raise ValidationError({"alt_text": "Describe the figure for readers who can't see it."})
 
 
 @transaction.atomic
 def add_figure(pick, *, by, image, alt_text, caption="", credit="", credit_url="", position=None):
-    """Attach a validated image to ``pick``; returns the Figure with its renditions."""
-    from .editing import _require_may_edit
-
-    _require_may_edit(pick.issue, by)
+    """Attach a validated image to ``pick``; returns the Figure (its renditions follow on commit)."""
+    issue = _locked_issue(pick.issue_id, by)
     validate_image(image)
-    if not (alt_text or "").strip():
-        raise ValidationError({"alt_text": "Describe the figure for readers who can't see it."})
+    _check_alt_text(alt_text)
     if position is None:
         position = (pick.figures.aggregate(last=Max("position"))["last"] or 0) + 1
     figure = Figure(
@@ -110,5 +79,61 @@ def add_figure(pick, *, by, image, alt_text, caption="", credit="", credit_url="
     figure.image.save(PurePosixPath(image.name).name, image, save=False)
     figure.full_clean(exclude=["pick", "image"])
     figure.save()
-    make_renditions(figure)
+    _record(
+        issue,
+        figure,
+        ["image", *[f for f in FIGURE_FIELDS if getattr(figure, f)]],
+        by,
+        f"added {_label(figure, pick)}",
+    )
+    touch_if_public(issue)
+    _make_renditions_after_commit(figure)
     return figure
+
+
+@transaction.atomic
+def update_figure(figure, *, by, data, image=None):
+    """Save the text fields in ``data`` (FIGURE_FIELDS) and, given ``image``, a new image.
+
+    Returns the saved Figure; nothing is written (and no revision recorded) when
+    nothing changed. A new image drops the old renditions at once: they show the
+    old picture; the new ones follow on commit.
+    """
+    issue = _locked_issue(figure.pick.issue_id, by)
+    current = Figure.objects.select_for_update().select_related("pick").get(pk=figure.pk)
+    changed = []
+    for name in FIGURE_FIELDS:
+        if name in data and getattr(current, name) != data[name]:
+            setattr(current, name, data[name])
+            changed.append(name)
+    _check_alt_text(current.alt_text)
+    old_files = []
+    if image is not None:
+        validate_image(image)
+        old_files = [current.image.name, *(r["name"] for r in current.renditions)]
+        current.image.save(PurePosixPath(image.name).name, image, save=False)
+        current.renditions = []
+        changed.append("image")
+    if not changed:
+        return current
+    current.full_clean(exclude=["pick", "image"])
+    current.save()
+    _record(issue, current, changed, by, f"changed {_label(current, current.pick)}")
+    touch_if_public(issue)
+    if image is not None:
+        _delete_files_after_commit(old_files)
+        _make_renditions_after_commit(current)
+    return current
+
+
+@transaction.atomic
+def remove_figure(figure, *, by):
+    """Remove ``figure`` from its pick; its text stays in the history. Returns the pick's issue."""
+    issue = _locked_issue(figure.pick.issue_id, by)
+    current = Figure.objects.select_for_update().select_related("pick").get(pk=figure.pk)
+    _record(issue, current, [], by, f"removed {_label(current, current.pick)}")
+    files = [current.image.name, *(r["name"] for r in current.renditions)]
+    current.delete()
+    touch_if_public(issue)
+    _delete_files_after_commit(files)
+    return issue

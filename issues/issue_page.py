@@ -1,27 +1,24 @@
-"""The heavy part of a published issue page, rendered once and read back.
+"""The heavy part of a published issue page, rendered once per publication version and stored.
 
-The picks (titles, links, author bylines, commentary, figures) and the JSON-LD
-take most of the page's render time and change only when an editor edits, a
-figure is added or arXiv updates a picked paper. Like the Markdown fields,
-they are stored (``IssuePage``); unlike them, they are checked on every read: the
-page's one query annotates a *stamp* of what they were rendered from
-(``IssueQuerySet.with_page_stamp``), and a stamp that no longer matches renders
-them again and stores the new copy. Nothing has to remember to invalidate
-them: an edit, a reorder, a removed pick, a new figure, a harvested update of
-a picked paper (its ``modified``) or a deployment that changes the template
-each changes the stamp. (An author renamed by hand in the admin shows once
-something else about the issue changes.)
+The picks (titles, links, author bylines, commentary, figures), the previous
+and next issue links and the JSON-LD take most of the page's render time:
+about 10 ms of queries and templates, against about 2 ms for the rest of
+the page (bench/pages.py). They change only when published content changes,
+which replaces the publication version (issues/page_cache.py). So the first
+reader of an issue after a change renders them and stores them with that
+version (``IssuePage``); every later reader gets them in the same query as
+the issue itself, as long as the version is still current. Nothing else has
+to remember to invalidate them.
 
-Only published issues are stored; a staff preview of a draft renders live.
+Only published issues are stored; previews (staff at the issue's address,
+signed links, the live preview) always render what they are given.
 """
 
 import hashlib
-from datetime import date
 from functools import lru_cache
 from pathlib import Path
 
 from django.conf import settings
-from django.db import connection
 from django.db.models import prefetch_related_objects
 from django.template.loader import get_template, render_to_string
 from django.utils.safestring import mark_safe
@@ -30,99 +27,81 @@ from .models import Issue, IssuePage, page_contents
 from .templatetags.public_tags import issue_jsonld
 
 BODY_TEMPLATE = "issues/_issue_body.html"
-_SLUG = "\x00slug"
-_PAGE_SQL = {}
-
-
-def _page_queryset(*, latest, include_unpublished):
-    issues = Issue.objects.all() if include_unpublished else Issue.objects.published()
-    issues = issues.with_neighbours().with_page_stamp()
-    return issues.latest_first()[:1] if latest else issues.filter(slug=_SLUG)
+NAV_TEMPLATE = "issues/_issue_nav.html"
 
 
 def page_issue(slug=None, *, include_unpublished=False):
-    """The issue a page shows (``slug``'s, or the latest published), with its neighbours
-    and page stamp; None when there is none.
-
-    Django takes about 3 ms to build this query's SQL (six subqueries), several
-    times what PostgreSQL takes to run it, and the SQL never changes: only the
-    slug does. So it is built once per process and database, and run raw.
-    """
-    key = (connection.vendor, slug is None, include_unpublished)
-    if key not in _PAGE_SQL:
-        sql, params = _page_queryset(
-            latest=slug is None, include_unpublished=include_unpublished
-        ).query.sql_with_params()
-        # A parameter that depends on the moment (a "published before now") must not be frozen.
-        assert not any(isinstance(p, date) for p in params), "the page query must not depend on the time"
-        _PAGE_SQL[key] = sql, params
-    sql, params = _PAGE_SQL[key]
-    params = [slug if p == _SLUG else p for p in params]
-    return next(iter(Issue.objects.raw(sql, params)), None)
+    """The issue a page shows (``slug``'s, or the latest published) with its stored page body;
+    None when there is none."""
+    issues = Issue.objects.all() if include_unpublished else Issue.objects.published()
+    issues = issues.with_stored_page()
+    if slug is None:
+        return issues.latest_first().first()
+    return issues.filter(slug=slug).first()
 
 
 @lru_cache(maxsize=1)
-def _format_stamp():
-    """What every rendering depends on besides the data: the template code and the URLs it prints."""
-    parts = [settings.SITE_URL, settings.MEDIA_URL]
-    for path in (get_template(BODY_TEMPLATE).origin.name, issue_jsonld.__code__.co_filename):
-        parts.append(Path(path).read_text())
-    return hashlib.sha256("\x00".join(parts).encode()).hexdigest()
+def _code_stamp():
+    """What the stored parts depend on besides the data: their templates and the URLs they print.
 
-
-def page_stamp(issue):
-    """What ``issue``'s page body is rendered from, as annotated by ``with_page_stamp()``.
-
-    The issue's own fields are in hand and hashed whole; its picks, their papers
-    and figures are summed up by the query (their count, last change and order).
+    A release runs ``migrate``, which retires every version anyway; this makes a template
+    edited during development show at once too.
     """
-    data = "\x00".join(
-        str(part)
-        for part in (
-            _format_stamp(),
-            issue.slug,
-            issue.title,
-            issue.subtitle,
-            issue.byline,
-            issue.intro_html,
-            issue.outro_html,
-            issue.references,
-            issue.status,
-            issue.published_at,
-            issue.updated_at,
-            issue.picks_stamp,
-            issue.figures_stamp,
-        )
-    )
-    return hashlib.sha256(data.encode()).hexdigest()[:40]
+    parts = [settings.SITE_URL, settings.MEDIA_URL]
+    for path in (
+        get_template(BODY_TEMPLATE).origin.name,
+        get_template(NAV_TEMPLATE).origin.name,
+        issue_jsonld.__code__.co_filename,
+    ):
+        parts.append(Path(path).read_text())
+    return hashlib.sha256("\x00".join(parts).encode()).hexdigest()[:16]
 
 
-def page_context(issue):
-    """``page_body`` (the picks' HTML) and ``page_jsonld`` for the issue page template.
+def page_context(issue, version=None):
+    """``page_body`` (the picks' HTML), ``page_nav`` and ``page_jsonld`` for the issue page template.
 
-    A published issue annotated by ``with_page_stamp()`` reads its stored copy
-    when it is current, or renders it (three queries) and stores it for the
-    next reader. Anything else (a draft's preview, the unsaved changes of the
-    live preview) renders from the data in hand.
+    For a published issue read with ``page_issue()`` and the request's publication
+    ``version``: the stored copy when it was rendered for that version, or else a
+    new rendering (the issue's neighbours, picks with papers, authors and figures:
+    four queries) stored for the next reader (one more). Without a version (a
+    preview, the unsaved changes of the live preview) it renders what it is given.
     """
     if issue is None:
         return {}
-    stamp = page_stamp(issue) if issue.is_published and hasattr(issue, "picks_stamp") else None
-    if stamp and issue.stored_stamp == stamp:
-        return {"page_body": mark_safe(issue.stored_body_html), "page_jsonld": mark_safe(issue.stored_jsonld)}
-    prefetch_related_objects([issue], *page_contents())
-    body = render_to_string(BODY_TEMPLATE, {"issue": issue, "link_base": ""})
-    jsonld = issue_jsonld(issue)
-    if stamp:
-        _store(issue, stamp, body, jsonld)
-    return {"page_body": mark_safe(body), "page_jsonld": jsonld}
-
-
-def _store(issue, stamp, body, jsonld):
-    # One upsert: two readers storing at once both succeed, the last one's copy stays.
+    if version is None or not issue.is_published or not hasattr(issue, "stored_version"):
+        prefetch_related_objects([issue], *page_contents())
+        return _render(issue)
+    stamp = f"{version}:{_code_stamp()}"
+    if issue.stored_version == stamp:
+        return {
+            "page_body": mark_safe(issue.stored_body_html),
+            "page_nav": mark_safe(issue.stored_nav_html),
+            "page_jsonld": mark_safe(issue.stored_jsonld),
+        }
+    full = Issue.objects.with_neighbours().with_page_contents().get(pk=issue.pk)
+    context = _render(full)
+    # One upsert: two readers storing at once both succeed; if the last one had read an older
+    # version, the next reader merely renders again.
     IssuePage.objects.bulk_create(
-        [IssuePage(issue_id=issue.pk, stamp=stamp, body_html=body, jsonld=jsonld)],
+        [
+            IssuePage(
+                issue_id=issue.pk,
+                version=stamp,
+                body_html=context["page_body"],
+                nav_html=context["page_nav"],
+                jsonld=context["page_jsonld"],
+            )
+        ],
         update_conflicts=True,
         unique_fields=["issue"],
-        update_fields=["stamp", "body_html", "jsonld"],
+        update_fields=["version", "body_html", "nav_html", "jsonld"],
     )
+    return context
+
+
+def _render(issue):
+    return {
+        "page_body": mark_safe(render_to_string(BODY_TEMPLATE, {"issue": issue, "link_base": ""})),
+        "page_nav": mark_safe(render_to_string(NAV_TEMPLATE, {"issue": issue})),
+        "page_jsonld": issue_jsonld(issue),
+    }

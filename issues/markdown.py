@@ -19,6 +19,10 @@ import nh3
 from markdown_it import MarkdownIt
 
 from papers.arxiv_ids import abs_url, parse_arxiv_id
+from papers.models import Paper
+
+from .models import Pick
+from .templatetags.issues_tags import author_list
 
 _ALLOWED_TAGS = {
     "p",
@@ -207,8 +211,6 @@ def issue_fields(issue, picks):
 
 def resolve_definitions(pairs):
     """key → Reference for the (key, citation) pairs; ``arXiv:`` ids become Papers when we have them."""
-    from papers.models import Paper
-
     definitions = {}
     wanted = {}
     for key, citation in pairs:
@@ -242,12 +244,18 @@ def resolve_definitions(pairs):
     return definitions
 
 
-def paper_citation(paper):
-    """“Title” by A, B, and C, Year. — the reference issue's style."""
-    from .templatetags.issues_tags import author_list
+# Past this many authors a citation names the first one only, as the reference issue does.
+CITATION_MAX_AUTHORS = 3
 
+
+def paper_citation(paper):
+    """“Title” by A, B, and C, Year. — or “Title” by A et al., Year. past three authors."""
     names = [author.name for author in paper.ordered_authors()]
-    by = f" by {author_list(names)}" if names else ""
+    if len(names) > CITATION_MAX_AUTHORS:
+        # A 127-author list belongs on the paper's page, not in a footnote.
+        by = f" by {names[0]} et al."
+    else:
+        by = f" by {author_list(names)}" if names else ""
     return f"“{paper.title}”{by}, {paper.submitted_at.year}."
 
 
@@ -293,8 +301,6 @@ def render_issue(issue):
 
     Returns the keys cited without a definition (publication refuses them).
     """
-    from .models import Pick
-
     picks = list(issue.picks.order_by("position"))
     missing = render_fields(issue, picks)
     issue.save(update_fields=["intro_html", "outro_html", "references"])

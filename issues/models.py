@@ -1,13 +1,13 @@
 """Issues, their picks, and the triage that leads to them."""
 
 from django.conf import settings
+from django.core.files.storage import default_storage
 from django.db import models
-from django.db.models import Count, F, Max, Prefetch, Sum, Value
-from django.db.models.functions import Concat
+from django.db.models import F, Prefetch
 from django.urls import reverse
 from django.utils import timezone
 
-from papers.models import Authorship, Paper
+from papers.models import Author, Authorship, Paper
 
 
 class IssueQuerySet(models.QuerySet):
@@ -23,46 +23,13 @@ class IssueQuerySet(models.QuerySet):
         """Prefetch what the issue page shows; staff previews use it without ``published()``."""
         return self.prefetch_related(*page_contents())
 
-    def with_page_stamp(self):
-        """Annotate what the issue's stored page body was rendered from (issues/issue_page.py).
-
-        Two small aggregates, in the same query as the issue: its picks (count,
-        last change, order, their papers' last arXiv update) and its figures;
-        and the stored rendering with the stamp it was made from.
-        """
-        picks = (
-            Pick.objects.filter(issue=models.OuterRef("pk"))
-            .order_by()
-            .values("issue")
-            .annotate(
-                stamp=Concat(
-                    Count("pk"),
-                    Value("|"),
-                    Max("updated_at"),
-                    Value("|"),
-                    # Positions move with bulk updates that leave updated_at alone.
-                    Sum(F("position") * F("pk")),
-                    Value("|"),
-                    Max("paper__modified"),
-                    output_field=models.TextField(),
-                )
-            )
-            .values("stamp")
-        )
-        figures = (
-            Figure.objects.filter(pick__issue=models.OuterRef("pk"))
-            .order_by()
-            .values("pick__issue")
-            .annotate(
-                stamp=Concat(Count("pk"), Value("|"), Max("updated_at"), output_field=models.TextField())
-            )
-            .values("stamp")
-        )
+    def with_stored_page(self):
+        """Annotate the issue's stored page body and the publication version it was rendered
+        for (issues/issue_page.py), in the same query as the issue."""
         return self.annotate(
-            picks_stamp=models.Subquery(picks),
-            figures_stamp=models.Subquery(figures),
-            stored_stamp=F("stored_page__stamp"),
+            stored_version=F("stored_page__version"),
             stored_body_html=F("stored_page__body_html"),
+            stored_nav_html=F("stored_page__nav_html"),
             stored_jsonld=F("stored_page__jsonld"),
         )
 
@@ -140,6 +107,11 @@ class Issue(models.Model):
     lock_version = models.PositiveIntegerField(
         default=0, editable=False, help_text="Bumped on every save; refuses stale edits."
     )
+    preview_generation = models.PositiveIntegerField(
+        default=0,
+        editable=False,
+        help_text="Signed into every preview link; revoking the issue's links bumps it (issues/preview.py).",
+    )
 
     objects = IssueQuerySet.as_manager()
 
@@ -177,7 +149,8 @@ class Issue(models.Model):
 
 
 class IssuePage(models.Model):
-    """A published issue's page body (picks and JSON-LD) as last rendered (issues/issue_page.py).
+    """A published issue's page body (picks, previous/next links, JSON-LD) as rendered for one
+    publication version (issues/issue_page.py).
 
     A table of its own so that nothing else reading issues loads it.
     """
@@ -185,12 +158,47 @@ class IssuePage(models.Model):
     issue = models.OneToOneField(
         Issue, on_delete=models.CASCADE, primary_key=True, related_name="stored_page"
     )
-    stamp = models.CharField(max_length=40, help_text="What the body was rendered from.")
+    version = models.CharField(
+        max_length=80, help_text="The publication version (and template code) it was rendered for."
+    )
     body_html = models.TextField()
+    nav_html = models.TextField(blank=True)
     jsonld = models.TextField()
 
     def __str__(self):
         return f"Stored page of {self.issue_id}"
+
+
+class PublicationVersion(models.Model):
+    """What readers can see, as one token: replaced whenever published content changes.
+
+    One row. The functions that change published content (issues/publishing.py,
+    editing.py, figures.py, and a harvest of a picked paper) replace the token
+    in the same transaction as the change, so it can never disagree with the
+    data. Cached pages and API answers are kept under the token they were
+    rendered for (issues/page_cache.py) and served only while it is current.
+    """
+
+    token = models.CharField(max_length=32)
+
+    def __str__(self):
+        return self.token
+
+
+class PickQuerySet(models.QuerySet):
+    def published(self):
+        """Picks of published issues: what readers, feeds, search and the public API may show."""
+        return self.filter(issue__in=Issue.objects.published())
+
+    def papers(self):
+        """The papers of these picks, each once: ``Pick.objects.published().papers()``."""
+        return Paper.objects.filter(pk__in=self.values("paper_id"))
+
+    def authors(self):
+        """The authors of these picks' papers, each once: ``Pick.objects.published().authors()``."""
+        return Author.objects.filter(
+            pk__in=Authorship.objects.filter(paper__in=self.values("paper_id")).values("author_id")
+        )
 
 
 class Pick(models.Model):
@@ -219,6 +227,8 @@ class Pick(models.Model):
     created = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
     lock_version = models.PositiveIntegerField(default=0, editable=False)
+
+    objects = PickQuerySet.as_manager()
 
     class Meta:
         ordering = ["issue", "position"]
@@ -272,12 +282,27 @@ class Figure(models.Model):
     @property
     def srcset(self):
         """``srcset`` for the responsive renditions plus the original, for <img>."""
-        from django.core.files.storage import default_storage
-
         items = [f"{default_storage.url(r['name'])} {r['width']}w" for r in self.renditions]
         if self.image and self.width:
             items.append(f"{self.image.url} {self.width}w")
         return ", ".join(items)
+
+
+class SchedulerHeartbeat(models.Model):
+    """When the scheduler last looked for due issues (issues/heartbeat.py).
+
+    One row per scheduled job, written by every run whoever runs it (Celery
+    beat's task or the embedded mode's in-process beat), so the admin can say
+    when it last ran and warn when it has stopped.
+    """
+
+    job = models.CharField(max_length=50, primary_key=True)
+    last_run_at = models.DateTimeField()
+    published = models.PositiveIntegerField(default=0, help_text="Issues the last run published.")
+    failed = models.PositiveIntegerField(default=0, help_text="Due issues the last run could not publish.")
+
+    def __str__(self):
+        return f"{self.job} at {self.last_run_at:%Y-%m-%d %H:%M:%S}"
 
 
 class Revision(models.Model):

@@ -1,160 +1,155 @@
-"""Rendered public pages, cached and answered with 304 when the reader has them.
+"""One cache for public pages and public API answers, keyed by the publication version.
 
-A page is cached under its path (not its query string) with the site-wide *publication
-version*: a token kept in the cache and replaced whenever an issue, a pick or
-a figure changes (publish, correction, unpublish, scheduled publication) or a
-harvest brings a new version of a picked paper, so every cached page is
-invalidated at once without having to know which pages showed the changed
-issue (home, archive, feeds, paper and author pages…). The API's public issue
-and pick reads are kept the same way (``lookup``/``store``, issues/api/reads.py).
+The publication version is one row in the database (``PublicationVersion``).
+The functions that change what readers can see replace it in the same
+transaction as the change: publishing and unpublishing (issues/publishing.py,
+scheduled publication included), corrections to a published issue's fields,
+picks, order and figures (issues/editing.py, issues/figures.py), and a
+harvest bringing a new version of a paper some published issue picked (the
+``papers_updated`` signal, below). Drafts, reviews, scheduled issues not yet
+out and previews never touch it. So every cached answer is invalidated at
+once, without knowing which pages showed the changed issue (home, archive,
+feeds, paper and author pages, the API…).
 
-The cache is an optimisation, never a dependency: when Redis is down every
-cache call fails quietly and the page is rendered from the database.
+Every request reads the version first (one small query) and may only be
+answered with an entry stored under that version. Nothing about
+invalidation is ever sent to Redis, so nothing can be lost there: a Redis
+that was down, frozen or restarted with its old data during a change holds
+entries under versions no request asks for any more. Redis only makes pages
+faster; when it fails, curation/cache.py skips it for a few seconds and the
+pages are rendered from the database.
 """
 
 import hashlib
-import logging
+import secrets
 import threading
-import uuid
 from collections import OrderedDict
 from functools import wraps
 
+from django.apps import apps as global_apps
 from django.conf import settings
 from django.core.cache import cache
-from django.db import transaction
+from django.db import connection
+from django.dispatch import receiver
 from django.http import HttpResponse, HttpResponseNotModified
 from django.utils.cache import get_conditional_response, patch_cache_control, patch_vary_headers
 from django.utils.http import http_date, parse_http_date_safe
 
-log = logging.getLogger(__name__)
+from papers.ingest import papers_updated
 
-VERSION_KEY = "public-pages:version"
-# A safety net: every change readers can see replaces the version at once.
+from .models import Pick, PublicationVersion
+
+# A safety net only: a change readers can see retires every entry at once.
 PAGE_TIMEOUT = 3600
 # Readers' browsers and shared caches must revalidate: a correction shows at once.
 BROWSER_MAX_AGE = 0
-# Pages each process keeps in memory (about 50 kB each), checked against the shared version.
-LOCAL_PAGES = 200
-
-
-def _cache_get(key):
-    try:
-        return cache.get(key)
-    except Exception:  # noqa: BLE001 - any cache failure (Redis down, timeout) means "miss"
-        log.warning("page cache unavailable for get", exc_info=True)
-        return None
-
-
-def _cache_set(key, value, timeout):
-    try:
-        cache.set(key, value, timeout)
-    except Exception:  # noqa: BLE001 - the page was rendered; failing to keep it is harmless
-        log.warning("page cache unavailable for set", exc_info=True)
-
-
-def publication_version():
-    """The current version token; created on first use (or after the cache was flushed)."""
-    version = _cache_get(VERSION_KEY)
-    if version is None:
-        version = uuid.uuid4().hex[:12]
-        try:
-            # add(): two processes starting together agree on one token.
-            if not cache.add(VERSION_KEY, version, None):
-                version = cache.get(VERSION_KEY) or version
-        except Exception:  # noqa: BLE001
-            log.warning("page cache unavailable for add", exc_info=True)
-    return version
-
-
-def _new_version():
-    _cache_set(VERSION_KEY, uuid.uuid4().hex[:12], None)
+# Bytes of answers each process keeps in memory (an issue page is about 50 kB).
+LOCAL_COPY_BYTES = 20_000_000
+# The one row of PublicationVersion.
+_VERSION_ID = 1
+_VERSION_SQL = f"SELECT token FROM {PublicationVersion._meta.db_table} WHERE id = {_VERSION_ID}"
 
 
 def bump_publication_version():
-    """Invalidate every cached public page: now, and again once the transaction commits.
-
-    Now, so that the next read in this transaction (or in a test, where nothing
-    commits) sees the change. Again after the commit, because a reader who
-    rendered between the first bump and the commit cached the old content
-    under the new version.
-    """
-    _new_version()
-    transaction.on_commit(_new_version)
-
-
-def _page_key(key):
-    # For pages, the path only: no cached page reads its query string, and ignoring it
-    # means "?x=random" cannot bust the cache or flood it with copies.
-    return f"public-pages:page:{hashlib.sha256(key.encode()).hexdigest()[:32]}"
-
-
-def _may_use_cache(request):
-    """Anonymous GET/HEAD only. Without a session cookie nobody is signed in (staff may see
-    previews of unpublished issues): we know it without touching the session."""
-    return (
-        request.method in ("GET", "HEAD")
-        and settings.PUBLIC_PAGE_CACHE
-        and settings.SESSION_COOKIE_NAME not in request.COOKIES
+    """Retire every cached page and API answer: call it inside the transaction that changes
+    what readers see. The new token commits (or rolls back) with the change itself."""
+    token = secrets.token_hex(8)
+    # One upsert: the row may be missing on a database flushed by a test.
+    PublicationVersion.objects.bulk_create(
+        [PublicationVersion(pk=_VERSION_ID, token=token)],
+        update_conflicts=True,
+        unique_fields=["id"],
+        update_fields=["token"],
     )
+    return token
 
 
-class _LocalPages:
-    """A small per-process LRU of page entries in front of the shared cache.
+def publication_version(request=None):
+    """The current version; read once per request (``request`` keeps it) and before any data
+    the request renders, so whatever it stores is at least as new as the version it names."""
+    version = getattr(request, "_publication_version", None)
+    if version is None:
+        # Read by every cached request: a plain cursor, because building this query through
+        # the ORM takes several times what the database needs to answer it (bench/pages.py).
+        with connection.cursor() as cursor:
+            cursor.execute(_VERSION_SQL)
+            row = cursor.fetchone()
+        version = row[0] if row else bump_publication_version()
+        if request is not None:
+            request._publication_version = version
+    return version
 
-    A hit then costs one tiny round trip (the version) instead of fetching and
-    unpickling the whole page from Redis; the version check keeps it exact.
+
+def _entry_key(version, key):
+    return f"public:{version}:{hashlib.sha256(key.encode()).hexdigest()[:32]}"
+
+
+class _LocalCopies:
+    """The answers this process served last, in front of Redis: (version, entry) by key.
+
+    A hit then costs the version query and no round trip to Redis, nor
+    unpickling a 50 kB page; the version check keeps it exact. Bounded by the
+    size of the bodies, since an API list can weigh ten pages.
     """
 
-    def __init__(self, size):
-        self.size = size
+    def __init__(self, max_bytes):
+        self.max_bytes = max_bytes
+        self.bytes = 0
         self.entries = OrderedDict()
         self.lock = threading.Lock()
 
-    def get(self, path, version):
+    def get(self, key, version):
         with self.lock:
-            entry = self.entries.get(path)
-            if entry is None or entry["version"] != version:
+            found = self.entries.get(key)
+            if found is None or found[0] != version:
                 return None
-            self.entries.move_to_end(path)
-            return entry
+            self.entries.move_to_end(key)
+            return found[1]
 
-    def put(self, path, entry):
+    def put(self, key, version, entry):
         with self.lock:
-            self.entries[path] = entry
-            self.entries.move_to_end(path)
-            while len(self.entries) > self.size:
-                self.entries.popitem(last=False)
+            old = self.entries.pop(key, None)
+            if old is not None:
+                self.bytes -= len(old[1]["content"])
+            self.entries[key] = version, entry
+            self.bytes += len(entry["content"])
+            while self.bytes > self.max_bytes and self.entries:
+                _, (_, evicted) = self.entries.popitem(last=False)
+                self.bytes -= len(evicted["content"])
+
+    def clear(self):
+        with self.lock:
+            self.entries.clear()
+            self.bytes = 0
 
 
-_local_pages = _LocalPages(LOCAL_PAGES)
+_local = _LocalCopies(LOCAL_COPY_BYTES)
 
 
-def lookup(key):
-    """(current version or None when the cache is down, entry or None) for ``key``.
+def forget_local_copies():
+    """Drop this process's copies (tests: each starts from the same version, rolled back)."""
+    _local.clear()
+
+
+def lookup(key, request=None):
+    """(the current version, the entry stored under it for ``key`` or None).
 
     ``key`` is a page's path, or any other address of a public response (the API's).
     """
-    try:
-        version = cache.get(VERSION_KEY)
-    except Exception:  # noqa: BLE001 - cache down: render from the database
-        log.warning("page cache unavailable for get", exc_info=True)
-        return None, None
-    version = version or publication_version()
-    entry = _local_pages.get(key, version)
-    if entry is not None:
-        return version, entry
-    entry = _cache_get(_page_key(key))
-    if entry is None or entry.get("version") != version:
-        return version, None  # never cached, or cached before the last publication change
-    _local_pages.put(key, entry)
+    version = publication_version(request)
+    entry = _local.get(key, version)
+    if entry is None:
+        entry = cache.get(_entry_key(version, key))
+        if entry is not None:
+            _local.put(key, version, entry)
     return version, entry
 
 
 def store(key, version, content, headers, timeout=PAGE_TIMEOUT):
     """Keep a rendered public response under ``key`` for readers of publication ``version``."""
-    entry = {"version": version, "content": content, "headers": headers}
-    _cache_set(_page_key(key), entry, timeout)
-    _local_pages.put(key, entry)
+    entry = {"content": content, "headers": headers}
+    cache.set(_entry_key(version, key), entry, timeout)
+    _local.put(key, version, entry)
 
 
 def conditional(request, response):
@@ -168,13 +163,25 @@ def conditional(request, response):
     )
 
 
+def _may_use_cache(request):
+    """Anonymous GET/HEAD only. Without a session cookie nobody is signed in (staff may see
+    previews of unpublished issues): we know it without touching the session."""
+    return (
+        request.method in ("GET", "HEAD")
+        and settings.PUBLIC_PAGE_CACHE
+        and settings.SESSION_COOKIE_NAME not in request.COOKIES
+    )
+
+
 class PublicPageCacheMiddleware:
     """Serves cached public pages before sessions, CSRF and auth run, and stores new ones.
 
-    Sits right after WhiteNoise: a hit costs one cache round trip and answers
-    a conditional GET with 304. Only responses of views wrapped in
-    ``cached_public_page`` are stored, with every header the inner middleware
-    added (the outer ones, security headers included, run on hits too).
+    Sits right after WhiteNoise: a hit costs the version query and one cache
+    round trip, and answers a conditional GET with 304. Only responses of
+    views wrapped in ``cached_public_page`` are stored, with every header the
+    inner middleware added (the outer ones, security headers included, run on
+    hits too). Keys are the path, not the query string: no cached page reads
+    its query string, and ignoring it means "?x=random" cannot bust the cache.
     """
 
     SKIP_PREFIXES = ("/admin/", "/triage/", "/api/", "/static/", "/media/", "/preview/", "/search/")
@@ -185,7 +192,10 @@ class PublicPageCacheMiddleware:
     def __call__(self, request):
         if not _may_use_cache(request) or request.path.startswith(self.SKIP_PREFIXES):
             return self.get_response(request)
-        version, entry = lookup(request.path)
+        # The Host check Django makes on the way to a view (CommonMiddleware): a host that
+        # is not allowed gets the same 400 here, before any cached page is answered.
+        request.get_host()
+        version, entry = lookup(request.path, request)
         if entry is not None:
             if_none_match = request.META.get("HTTP_IF_NONE_MATCH")
             if if_none_match and if_none_match == dict(entry["headers"]).get("ETag"):
@@ -201,7 +211,7 @@ class PublicPageCacheMiddleware:
             return conditional(request, response)
         response = self.get_response(request)
         content = getattr(response, "_public_page_content", None)
-        if version is not None and content is not None and not response.cookies:
+        if content is not None and not response.cookies:
             headers = [(name, value) for name, value in response.items() if name.lower() != "set-cookie"]
             store(request.path, version, content, headers)
         return response
@@ -240,37 +250,25 @@ def set_last_modified(response, when):
     return response
 
 
-def _on_change(sender, **kwargs):
-    if kwargs.get("raw"):  # loaddata: nothing readers saw has changed yet
-        return
-    bump_publication_version()
-
-
+@receiver(papers_updated, dispatch_uid="page-cache-papers-updated")
 def _on_papers_updated(sender, paper_ids, **kwargs):
-    from .models import Issue, Pick
+    """A harvest brought new arXiv versions: readers see them where a published issue picked one.
 
-    published_picks = Pick.objects.filter(issue__in=Issue.objects.published())
+    Sent inside the harvest's transaction, so the bump commits with the new versions.
+    """
+    published = Pick.objects.published()
     for start in range(0, len(paper_ids), 500):
-        if published_picks.filter(paper_id__in=paper_ids[start : start + 500]).exists():
+        if published.filter(paper_id__in=paper_ids[start : start + 500]).exists():
             bump_publication_version()
             return
 
 
-def connect_signals():
-    """Any saved or deleted Issue, Pick or Figure invalidates the public pages, and so does
-    a harvest bringing a new version of a paper some published issue picked.
-
-    A signal rather than a call in each editing function: publishing, editing,
-    unpublishing and the scheduler all save through the models, and a new
-    editing path cannot forget to invalidate.
-    """
-    from django.db.models.signals import post_delete, post_save
-
-    from papers.ingest import papers_updated
-
-    from .models import Figure, Issue, Pick
-
-    papers_updated.connect(_on_papers_updated, dispatch_uid="page-cache-papers-updated")
-    for model in (Issue, Pick, Figure):
-        post_save.connect(_on_change, sender=model, dispatch_uid=f"page-cache-{model.__name__}-save")
-        post_delete.connect(_on_change, sender=model, dispatch_uid=f"page-cache-{model.__name__}-delete")
+def retire_pages_after_migrate(sender, using, apps=global_apps, **kwargs):
+    """Every deployment runs ``migrate``, and a new release may render pages differently:
+    nothing the previous release cached is served. (A test database flushed empty gets its
+    row back here too: ``flush`` sends the signal, without ``apps``.)"""
+    try:
+        model = apps.get_model("issues", "PublicationVersion")
+    except LookupError:  # migrated back to before the table existed
+        return
+    model.objects.using(using).update_or_create(pk=_VERSION_ID, defaults={"token": secrets.token_hex(8)})

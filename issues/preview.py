@@ -4,10 +4,17 @@ Two ways in: a signed, expiring link an editor sends to an outsider (no
 login; the signature is the permission), and the admin's live preview of
 unsaved form data. Both render the public issue template with a "draft"
 banner, are never cached and are never indexed.
+
+A link carries the issue's ``preview_generation``; an editor who sent one
+to the wrong person revokes every link of the issue sent so far by bumping
+it (``revoke_preview_links``), and links made afterwards work again.
 """
+
+import logging
 
 from django.conf import settings
 from django.core import signing
+from django.db.models import F
 from django.http import HttpResponse
 from django.template.loader import render_to_string
 from django.urls import reverse
@@ -18,6 +25,8 @@ from curation.roles import require_editor
 from .issue_page import page_context
 from .models import Issue
 
+log = logging.getLogger(__name__)
+
 SALT = "issues.preview"
 # Seven days unless the deployment says otherwise.
 MAX_AGE = getattr(settings, "PREVIEW_LINK_MAX_AGE", 7 * 24 * 3600)
@@ -25,9 +34,21 @@ TEMPLATE = "admin/issues/preview.html"
 
 
 def make_preview_token(issue, *, by):
-    """A signed token that shows ``issue`` to whoever holds it until it expires. Editors only."""
+    """A signed token that shows ``issue`` to whoever holds it until it expires or is revoked. Editors only."""
     require_editor(by, "share a preview of an issue")
-    return signing.dumps({"issue": issue.pk}, salt=SALT, compress=True)
+    # From the row, not the instance in hand: a revocation since it was loaded must hold.
+    generation = Issue.objects.filter(pk=issue.pk).values_list("preview_generation", flat=True).get()
+    return signing.dumps({"issue": issue.pk, "generation": generation}, salt=SALT, compress=True)
+
+
+def revoke_preview_links(issue, *, by):
+    """Every preview link of ``issue`` made so far stops working. Editors only; returns the new generation."""
+    require_editor(by, "revoke the preview links of an issue")
+    # An update, not save(): the issue's text and lock_version stay as they are for open edit forms.
+    Issue.objects.filter(pk=issue.pk).update(preview_generation=F("preview_generation") + 1)
+    generation = Issue.objects.filter(pk=issue.pk).values_list("preview_generation", flat=True).get()
+    log.info("preview links of issue %s revoked by %s", issue.pk, by.get_username())
+    return generation
 
 
 def preview_url(issue, *, by, request=None):
@@ -68,4 +89,9 @@ def preview_issue(request, token):
     issue = page_queryset().filter(pk=payload.get("issue")).first()
     if issue is None:
         return _refusal(request, 404, "This issue no longer exists.")
+    # Links made before revocation existed carry no generation: they belong to the first one.
+    if payload.get("generation", 0) != issue.preview_generation:
+        return _refusal(
+            request, 410, "This preview link was revoked by an editor. Ask the editor for a new one."
+        )
     return render_preview(request, issue)

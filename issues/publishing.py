@@ -7,13 +7,17 @@ buttons a template shows) and returns the updated issue.
 """
 
 import logging
+from datetime import UTC, timedelta
 
 from django.db import connection, transaction
 from django.utils import timezone
 
 from curation.roles import require_curator, require_editor
 
+from .heartbeat import record_scheduler_run
+from .markdown import footnote_problems
 from .models import Issue, Revision
+from .page_cache import bump_publication_version
 
 log = logging.getLogger(__name__)
 
@@ -28,8 +32,6 @@ class TransitionError(Exception):
 
 def publication_problems(issue):
     """Everything that stops ``issue`` from being published, in plain words (the readiness checklist)."""
-    from .markdown import footnote_problems
-
     problems = []
     picks = list(issue.picks.select_related("paper").prefetch_related("figures").order_by("position"))
     if not picks:
@@ -90,6 +92,15 @@ def submit_for_review(issue, *, by):
     return issue
 
 
+# How far ahead an issue may be scheduled. Further is a typo (a year 9999 once made every
+# admin page 500 for a time zone east of UTC, past the calendar's end).
+SCHEDULE_HORIZON_YEARS = 5
+
+
+def schedule_horizon(now=None):
+    return (now or timezone.now()) + timedelta(days=365 * SCHEDULE_HORIZON_YEARS + 1)
+
+
 @transaction.atomic
 def schedule_issue(issue, *, by, publish_at):
     """Draft or in review → scheduled for ``publish_at``. Editors; refused unless ready to publish."""
@@ -100,6 +111,22 @@ def schedule_issue(issue, *, by, publish_at):
         problems.append("The issue is already published.")
     if publish_at is None:
         problems.append("Choose when the issue goes out.")
+    elif publish_at > schedule_horizon():
+        # Named in UTC: the editor's own zone may not reach that far (OverflowError).
+        problems.append(
+            f"An issue can be scheduled at most {SCHEDULE_HORIZON_YEARS} years ahead; "
+            f"{publish_at.astimezone(UTC):%Y-%m-%d %H:%M} UTC is further. Check the year."
+        )
+    elif publish_at <= timezone.now():
+        # Accepting it would publish within the minute, unannounced: ask instead.
+        try:
+            when = timezone.localtime(publish_at)
+        except OverflowError:  # the year 1 in a zone west of UTC
+            when = publish_at.astimezone(UTC)
+        problems.append(
+            f"{when.day} {when:%B %Y, %H:%M} {when.tzname()} has already passed. "
+            "To publish the issue now, use “Publish now”; to schedule it, choose a later time."
+        )
     problems.extend(publication_problems(issue))
     if problems:
         raise TransitionError(problems)
@@ -122,6 +149,7 @@ def _publish_locked(issue, now, by, comment):
     issue.publish_error = ""
     issue.save(update_fields=["status", "published_at", "updated_at", "publish_error"])
     _record(issue, by, comment)
+    bump_publication_version()
     return issue
 
 
@@ -146,10 +174,13 @@ def unpublish_issue(issue, *, by):
                 f"Only a published or scheduled issue can go back to draft; this one is {issue.get_status_display()}."
             ]
         )
+    was_public = issue.status == Issue.Status.PUBLISHED
     issue.status = Issue.Status.DRAFT
     issue.publish_at = None
     issue.save(update_fields=["status", "publish_at"])
     _record(issue, by, "back to draft")
+    if was_public:
+        bump_publication_version()
     return issue
 
 
@@ -172,7 +203,8 @@ def publish_due_issues(now=None):
     Each issue is published in its own transaction under a row lock, and its
     status is checked again under the lock, so two concurrent runners publish
     each issue exactly once. A refused issue stays scheduled with the reason
-    in ``publish_error`` for the admin to show.
+    in ``publish_error`` for the admin to show. Every run, even one that finds
+    nothing due, records its heartbeat for the admin (issues/heartbeat.py).
     """
     now = now or timezone.now()
     published, failed, tried = [], [], []
@@ -191,4 +223,5 @@ def publish_due_issues(now=None):
                 issue.save(update_fields=["publish_error"])
                 log.warning("Scheduled issue %s not published: %s", issue.pk, error)
                 failed.append(issue)
+    record_scheduler_run(published=len(published), failed=len(failed))
     return published, failed

@@ -1,28 +1,51 @@
 """Search over everything published: commentary, paper titles, abstracts and authors.
 
-Results are published picks. On PostgreSQL: full-text search with the
-websearch syntax ("quoted phrases", -excluded, or), ranked, with snippets from
-``ts_headline``. On SQLite: every word must appear somewhere (case-insensitive
-``contains``), newest issue first, snippets cut in Python.
+Results are published picks. The query is parsed and bounded by
+``papers.search.parse_query`` ("quoted phrases", -excluded, or). On
+PostgreSQL: full-text search, ranked, with snippets from ``ts_headline``. On
+SQLite: each term must appear somewhere (case-insensitive ``contains``), an
+excluded one nowhere, in one of the ``or`` alternatives; newest issue first,
+snippets cut in Python.
+
+Searching costs far more than reading a cached page, so the site guards it:
+``SearchGuardMiddleware`` allows SEARCH_RATE_PER_MINUTE searches per client
+address and SEARCH_CONCURRENCY searches at once in the whole deployment, and
+the view runs the queries under ``papers.search.search_time_limit``.
 
 Snippets are built from text we do not control (commentary, arXiv abstracts),
 so the highlight markers are private sentinels: the text is HTML-escaped
 first and only then are the sentinels turned into ``<mark>``.
 """
 
+import hashlib
+import logging
+import math
 import re
+import threading
+import time
+import uuid
+from contextlib import contextmanager
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.contrib.postgres.search import SearchHeadline, SearchQuery, SearchRank, SearchVector
+from django.core.cache import cache
 from django.db import connection
 from django.db.models import F, Func, Q, TextField, Value
 from django.db.models.functions import Concat
+from django.http import HttpResponse
+from django.urls import reverse
 from django.utils.html import escape
 from django.utils.safestring import mark_safe
 
+from curation.limits import RollingRate
+from curation.lockout import client_address
 from papers.models import Paper
+from papers.search import contains_condition, parse_query
 
 from .models import Issue, Pick
+
+log = logging.getLogger(__name__)
 
 START, STOP = "\x02", "\x03"
 SNIPPET_CHARS = 240
@@ -40,7 +63,7 @@ class SearchFilters:
 
 
 def published_picks():
-    return Pick.objects.filter(issue__in=Issue.objects.published())
+    return Pick.objects.published()
 
 
 def search_published(filters):
@@ -53,16 +76,16 @@ def search_published(filters):
         picks = picks.filter(issue__published_at__year=filters.year)
     if filters.category:
         picks = picks.filter(paper__in=Paper.objects.in_category(filters.category).values("pk"))
-    query = filters.query.strip()
-    if not query:
+    parsed = parse_query(filters.query)
+    if not parsed:
         return picks.none()
     if connection.vendor == "postgresql":
-        return _postgres_search(picks, query)
-    return _contains_search(picks, query)
+        return _postgres_search(picks, parsed)
+    return _contains_search(picks, parsed)
 
 
-def _postgres_search(picks, query):
-    search_query = SearchQuery(query, search_type="websearch", config="english")
+def _postgres_search(picks, parsed):
+    search_query = SearchQuery(parsed.websearch, search_type="websearch", config="english")
     vector = (
         SearchVector("paper__title", weight="A", config="english")
         + SearchVector("paper__authors_text", weight="A", config="simple")
@@ -77,9 +100,14 @@ def _postgres_search(picks, query):
         F("paper__abstract"),
         output_field=TextField(),
     )
+    matches = Q(document=search_query)
+    [first, *others] = parsed.alternatives
+    if not others and not any(term.excluded for term in first):
+        # A name as typed ("Le Cun", "Lučić") also finds its author when the words alone do not.
+        matches |= Q(paper__authors_text__icontains=" ".join(term.text for term in first))
     return (
         picks.annotate(document=vector)
-        .filter(Q(document=search_query) | Q(paper__authors_text__icontains=query))
+        .filter(matches)
         .annotate(
             rank=SearchRank(vector, search_query),
             headline=SearchHeadline(
@@ -110,24 +138,17 @@ def _without_definitions(field):
 
 
 def query_terms(query):
-    """The words of a query, without the websearch operators."""
-    words = re.findall(r"[\w][\w.\-']*", query)
-    return [w for w in words if w.lower() not in {"or", "and"}][:8]
+    """The words to highlight: those of the query's included terms, without operators."""
+    return parse_query(query).words
 
 
-def _contains_search(picks, query):
-    terms = query_terms(query)
-    if not terms:
-        return picks.none()
-    for term in terms:
-        picks = picks.filter(
-            Q(paper__title__icontains=term)
-            | Q(paper__abstract__icontains=term)
-            | Q(paper__authors_text__icontains=term)
-            | Q(why__icontains=term)
-            | Q(key_insights__icontains=term)
-        )
-    return picks.order_by("-issue__published_at", "position")
+_SEARCHED_FIELDS = ["paper__title", "paper__abstract", "paper__authors_text", "why", "key_insights"]
+
+
+def _contains_search(picks, parsed):
+    return picks.filter(contains_condition(parsed, _SEARCHED_FIELDS)).order_by(
+        "-issue__published_at", "position"
+    )
 
 
 def highlight(picks, query):
@@ -189,10 +210,173 @@ def search_facets():
     years = [d.year for d in Issue.objects.published().dates("published_at", "year", order="DESC")]
     categories = sorted(
         set(
-            Paper.objects.filter(picks__issue__in=Issue.objects.published())
-            .values_list("primary_category", flat=True)
-            .distinct()
-            .order_by()
+            Pick.objects.published().papers().values_list("primary_category", flat=True).distinct().order_by()
         )
     )
     return years, categories
+
+
+# Guarding the site --------------------------------------------------------------
+
+
+class _RefusedUntil:
+    """Clients this process refused, and until when: asked again, they are refused without Redis.
+
+    A refusal's wait is the time until enough of the client's searches leave
+    its rolling minute; nothing the client does can shorten it, so this
+    process may answer a flood from that client alone until then. Bounded:
+    with MAX clients remembered, the expired ones are dropped, and new ones
+    are not remembered if none has expired.
+    """
+
+    MAX = 10_000
+
+    def __init__(self):
+        self.lock = threading.Lock()
+        self.until = {}
+
+    def wait(self, address, now):
+        with self.lock:
+            until = self.until.get(address, 0)
+        return math.ceil(until - now) if until > now else 0
+
+    def refuse(self, address, until, now):
+        with self.lock:
+            if len(self.until) >= self.MAX:
+                self.until = {a: u for a, u in self.until.items() if u > now}
+            if len(self.until) < self.MAX:
+                self.until[address] = until
+
+    def clear(self):
+        with self.lock:
+            self.until = {}
+
+
+_refused = _RefusedUntil()
+
+
+def forget_local_counts():
+    """Drop the refusals this process remembers (tests: each starts with an empty cache)."""
+    _refused.clear()
+
+
+def search_rate_wait(request):
+    """Seconds this client must wait before its next search (0: go ahead). Counts this search.
+
+    SEARCH_RATE_PER_MINUTE searches per client address in any rolling minute,
+    counted with the API throttle's atomic counters (curation.limits.RollingRate).
+    The address is curation.lockout.client_address's, the one place that
+    decides how far X-Forwarded-For is trusted. With Redis down nobody is
+    throttled: search stays up, only unguarded.
+    """
+    limit = settings.SEARCH_RATE_PER_MINUTE
+    if limit <= 0:
+        return 0
+    now = time.time()
+    address = client_address(request) or "unknown"
+    wait = _refused.wait(address, now)
+    if wait:
+        return wait
+    digest = hashlib.sha256(address.encode("utf-8", "surrogatepass")).hexdigest()[:32]
+    rate = RollingRate(f"search:{digest}", limit, 60)
+    if rate.allow():
+        return 0
+    wait = max(1, math.ceil(rate.wait))
+    _refused.refuse(address, now + wait, now)
+    log.warning("search rate exceeded by %s: refused for %d s", address, wait)
+    return wait
+
+
+def search_refused(status, retry_after, message):
+    """A small page, no template or database: refusals come in floods.
+
+    The rate middleware answers before the security-headers middleware runs, so
+    the page carries its own: it has no script, style or image to allow.
+    """
+    response = HttpResponse(
+        '<!doctype html><html lang="en"><meta charset="utf-8"><title>Search: try again soon</title>'
+        f'<p>{escape(message)} <a href="/">Back to the latest issue</a>.</p></html>',
+        status=status,
+    )
+    response["Retry-After"] = str(retry_after)
+    response["Cache-Control"] = "no-store"
+    response["Content-Security-Policy"] = "default-src 'none'"
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Referrer-Policy"] = "same-origin"
+    # Django would log a line for each of a flood's thousands of refusals; the callers log
+    # once per refused stretch of a client (search_rate_wait) or per process and minute (search_slot).
+    response._has_been_logged = True
+    return response
+
+
+class SearchGuardMiddleware:
+    """Refuses searches past their client's rate, or past the deployment's concurrency, up front.
+
+    First in MIDDLEWARE. A flooding client's connections get their turns like
+    everyone's (gunicorn serves connections in order), so what protects the
+    other readers is that each refusal costs less than even a cached page:
+    no other middleware, no template, no database, and once this process saw
+    the client over its rate, no Redis either. bench/search.py measures it.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+        self.path = None
+
+    def __call__(self, request):
+        if self.path is None:
+            self.path = reverse("issues:search")
+        if (
+            request.path != self.path
+            or request.method not in ("GET", "HEAD")
+            or not request.GET.get("q", "").strip()
+        ):
+            return self.get_response(request)
+        wait = search_rate_wait(request)
+        if wait:
+            return search_refused(429, wait, f"Too many searches from your address; try again in {wait} s.")
+        try:
+            with search_slot():
+                return self.get_response(request)
+        except SearchBusy as busy:  # only ever raised on taking the slot
+            return search_refused(503, 5, str(busy))
+
+
+_busy_logged = {"at": 0.0}
+
+
+def _log_busy():
+    now = time.monotonic()
+    if now - _busy_logged["at"] >= 60:
+        _busy_logged["at"] = now
+        log.warning("search busy: all %d search slots taken, refusing searches", settings.SEARCH_CONCURRENCY)
+
+
+class SearchBusy(Exception):
+    """The deployment already runs SEARCH_CONCURRENCY searches."""
+
+
+@contextmanager
+def search_slot():
+    """One of the deployment's SEARCH_CONCURRENCY search slots, or SearchBusy at once.
+
+    Slots are cache keys taken with an atomic add (SET NX in Redis), shared by
+    every web process: gunicorn's default is one thread per process, so a
+    per-process limit would never bite. A slot expires on its own
+    (SEARCH_STATEMENT_TIMEOUT_MS plus a margin) should its process die holding
+    it. No waiting: a waiting search would hold its worker thread just the
+    same. With the cache down every search goes ahead (unguarded, not refused).
+    """
+    keys = [f"search-slot:{n}" for n in range(max(1, settings.SEARCH_CONCURRENCY))]
+    token = uuid.uuid4().hex
+    expires = settings.SEARCH_STATEMENT_TIMEOUT_MS // 1000 + 10
+    taken = next((key for key in keys if cache.add(key, token, expires)), None)
+    if taken is None and any(cache.get_many(keys).values()):
+        _log_busy()
+        raise SearchBusy("Search is busy right now; try again in a few seconds.")
+    try:
+        yield
+    finally:
+        # Ours unless it expired and another search took it meanwhile.
+        if taken is not None and cache.get(taken) == token:
+            cache.delete(taken)

@@ -9,9 +9,7 @@ from django.conf import settings
 from django.contrib.sitemaps import Sitemap
 from django.urls import reverse
 
-from papers.models import Author, Paper
-
-from .models import Issue
+from .models import Issue, Pick
 
 
 class CanonicalSitemap(Sitemap):
@@ -38,8 +36,7 @@ class PaperSitemap(CanonicalSitemap):
     priority = 0.5
 
     def items(self):
-        picked = Paper.objects.filter(picks__issue__in=Issue.objects.published())
-        return Paper.objects.filter(pk__in=picked.values("pk")).order_by("arxiv_id").only("arxiv_id")
+        return Pick.objects.published().papers().order_by("arxiv_id").only("arxiv_id")
 
 
 class AuthorSitemap(CanonicalSitemap):
@@ -47,8 +44,7 @@ class AuthorSitemap(CanonicalSitemap):
     priority = 0.3
 
     def items(self):
-        picked = Author.objects.filter(papers__picks__issue__in=Issue.objects.published())
-        return Author.objects.filter(pk__in=picked.values("pk")).order_by("slug").only("slug")
+        return Pick.objects.published().authors().order_by("slug").only("slug")
 
 
 class PageSitemap(CanonicalSitemap):

@@ -14,11 +14,12 @@ from django.shortcuts import get_object_or_404, render
 from django.views.decorators.http import require_safe
 
 from papers.models import Author, Authorship, Paper
+from papers.search import SearchTooSlow, search_time_limit
 
 from .issue_page import page_context, page_issue
 from .models import Issue, Pick
-from .page_cache import cached_public_page, set_last_modified
-from .search import SearchFilters, highlight, search_facets, search_published
+from .page_cache import cached_public_page, publication_version, set_last_modified
+from .search import SearchFilters, highlight, search_facets, search_published, search_refused
 
 SEARCH_PAGE_SIZE = 10
 
@@ -35,10 +36,12 @@ def _canonical(path):
 @require_safe
 @cached_public_page
 def home(request):
-    # 1 the latest issue with its neighbours and page stamp (its stored body is current);
-    # when it is not: 2 picks+papers, 3 authorships+authors, 4 figures, 5 storing the new body
+    # 1 the publication version (read by the page cache first), 2 the latest issue with its
+    # stored page body; when that was stored for an older version: 3 the issue with its
+    # neighbours, 4 picks+papers, 5 authorships+authors, 6 figures, 7 storing the new body
+    version = publication_version(request)
     issue = page_issue()
-    context = {"issue": issue, "is_home": True, "canonical": _canonical("/"), **page_context(issue)}
+    context = {"issue": issue, "is_home": True, "canonical": _canonical("/"), **page_context(issue, version)}
     response = render(request, "issues/issue_detail.html", context)
     return set_last_modified(response, issue.updated_at if issue else None)
 
@@ -48,10 +51,11 @@ def home(request):
 def issue_detail(request, slug):
     # Queries as on the home page.
     # Staff preview an unpublished issue at its future address.
+    version = publication_version(request)
     issue = page_issue(slug, include_unpublished=_is_staff(request))
     if issue is None:
         raise Http404("No published issue at this address.")
-    context = {"issue": issue, "canonical": _canonical(issue.get_absolute_url()), **page_context(issue)}
+    context = {"issue": issue, "canonical": _canonical(issue.get_absolute_url()), **page_context(issue, version)}
     response = render(request, "issues/issue_detail.html", context)
     return set_last_modified(response, issue.updated_at if issue.is_published else None)
 
@@ -84,9 +88,7 @@ def paper_detail(request, arxiv_id):
     # 1 the paper, 2 its authorships with authors, 3 its published picks with their issues
     paper = get_object_or_404(Paper.objects.with_authors(), arxiv_id=arxiv_id)
     picks = list(
-        Pick.objects.filter(issue__in=Issue.objects.published(), paper=paper)
-        .select_related("issue")
-        .order_by("-issue__published_at")
+        Pick.objects.published().filter(paper=paper).select_related("issue").order_by("-issue__published_at")
     )
     if not picks:
         # Only papers that were published as picks have a public page.
@@ -101,7 +103,8 @@ def author_detail(request, slug):
     # 1 the author, 2 their published picks with issues and papers, 3 those papers' authorships
     author = get_object_or_404(Author, slug=slug)
     picks = list(
-        Pick.objects.filter(issue__in=Issue.objects.published(), paper__authors=author)
+        Pick.objects.published()
+        .filter(paper__authors=author)
         .select_related("issue", "paper")
         .prefetch_related(
             Prefetch(
@@ -119,8 +122,22 @@ def author_detail(request, slug):
 
 @require_safe
 def search(request):
-    # 1 facet years, 2 facet categories; with a query: 3 the count, 4 the page of results
+    # With a query, on PostgreSQL inside one transaction that sets its statement_timeout
+    # (1 SAVEPOINT or BEGIN, 2 set_config, 7 RELEASE or COMMIT): 3 facet years, 4 facet
+    # categories, 5 the count, 6 the page of results. The form alone: the two facets.
+    # Searches past their client's rate or the deployment's search concurrency were refused
+    # before (issues.search.SearchGuardMiddleware).
     filters = _search_filters(request)
+    if not filters.query:
+        return _render_search(request, filters)
+    try:
+        with search_time_limit():
+            return _render_search(request, filters)
+    except SearchTooSlow as slow:
+        return search_refused(503, 5, f"{slow} Try again in a few seconds, or with fewer words.")
+
+
+def _render_search(request, filters):
     years, categories = search_facets()
     page = None
     if filters.query:

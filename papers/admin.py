@@ -1,47 +1,72 @@
 from django.contrib import admin
+from django.db import models, transaction
+from django.urls import path
 
 from curation.pagination import EstimatedCountPaginator
+from curation.roles import is_editor
 
+from .harvest_admin import add_papers_view, coverage_view
+from .ingest import papers_updated
+from .links import set_paper_links
 from .models import Author, Authorship, HarvestRun, HarvestSource, Paper
+from .tasks import harvest_source
+
+# What arXiv owns: harvests write these, nobody edits them here.
+ARXIV_FIELDS = [
+    "arxiv_id",
+    "version",
+    "title",
+    "abstract",
+    "primary_category",
+    "categories",
+    "submitted_at",
+    "updated_at",
+    "comment",
+    "journal_ref",
+    "doi",
+]
+LINK_FIELDS = ["code_url", "project_url"]
 
 
 class AuthorshipInline(admin.TabularInline):
+    """A paper's authors as arXiv lists them: read-only, harvests keep them."""
+
     model = Authorship
     extra = 0
-    autocomplete_fields = ["author"]
     fields = ["position", "author", "affiliation"]
+    readonly_fields = fields
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
 
 
 @admin.register(Paper)
 class PaperAdmin(admin.ModelAdmin):
+    """A paper as arXiv gives it; editors change only its links, through papers.links.set_paper_links."""
+
     list_display = ["arxiv_id", "title", "primary_category", "submitted_at", "version", "has_code"]
     list_filter = ["primary_category", "links_set_by_editor", "submitted_at"]
     search_fields = ["=arxiv_id", "title", "authors_text"]
     date_hierarchy = "submitted_at"
-    readonly_fields = ["created", "modified"]
+    readonly_fields = [*ARXIV_FIELDS, "links_set_by_editor", "created", "modified"]
     inlines = [AuthorshipInline]
     show_full_result_count = False
     paginator = EstimatedCountPaginator  # no COUNT(*) over a million rows
     fieldsets = [
+        ("From arXiv (harvests update these)", {"fields": ARXIV_FIELDS}),
         (
-            "From arXiv (harvests update these)",
+            "Links (editors own these)",
             {
-                "fields": [
-                    "arxiv_id",
-                    "version",
-                    "title",
-                    "abstract",
-                    "primary_category",
-                    "categories",
-                    "submitted_at",
-                    "updated_at",
-                    "comment",
-                    "journal_ref",
-                    "doi",
-                ]
+                "fields": [*LINK_FIELDS, "links_set_by_editor"],
+                "description": "Once an editor saves the links, harvests stop changing them.",
             },
         ),
-        ("Links (editors own these)", {"fields": ["code_url", "project_url", "links_set_by_editor"]}),
         ("Record", {"fields": ["created", "modified"]}),
     ]
 
@@ -49,11 +74,27 @@ class PaperAdmin(admin.ModelAdmin):
     def has_code(self, paper):
         return paper.has_code
 
+    def formfield_for_dbfield(self, db_field, request, **kwargs):
+        if isinstance(db_field, models.URLField):
+            kwargs.setdefault("assume_scheme", "https")  # a link typed without a scheme (Django 6's default)
+        return super().formfield_for_dbfield(db_field, request, **kwargs)
+
+    def has_add_permission(self, request):
+        return False  # papers come from arXiv: Harvest runs › Add papers by id
+
+    def has_change_permission(self, request, obj=None):
+        # Curators see papers; editors set their links.
+        return super().has_change_permission(request, obj) and is_editor(request.user)
+
     def save_model(self, request, obj, form, change):
-        # An editor's link wins over detection from then on: harvests leave it alone.
-        if change and {"code_url", "project_url"} & set(form.changed_data):
-            obj.links_set_by_editor = True
-        super().save_model(request, obj, form, change)
+        if {"code_url", "project_url"} & set(form.changed_data):
+            saved = set_paper_links(
+                obj,
+                by=request.user,
+                code_url=form.cleaned_data["code_url"],
+                project_url=form.cleaned_data["project_url"],
+            )
+            obj.links_set_by_editor = saved.links_set_by_editor
 
 
 @admin.register(Author)
@@ -63,6 +104,11 @@ class AuthorAdmin(admin.ModelAdmin):
     readonly_fields = ["key", "slug"]
     show_full_result_count = False
     paginator = EstimatedCountPaginator  # no COUNT(*) over a million rows
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        # Published pages name the author: stale now if a published issue picked one of their papers.
+        papers_updated.send(sender=Paper, paper_ids=list(obj.papers.values_list("pk", flat=True)))
 
 
 @admin.register(HarvestSource)
@@ -75,10 +121,6 @@ class HarvestSourceAdmin(admin.ModelAdmin):
 
     @admin.action(description="Harvest now (from the high-water mark to today)")
     def harvest_now(self, request, queryset):
-        from django.db import transaction
-
-        from .tasks import harvest_source
-
         ids = list(queryset.values_list("pk", flat=True))
         for source_id in ids:
             # Queued after this request commits; the arxiv worker runs it (in-process when embedded).
@@ -110,7 +152,8 @@ class HarvestRunAdmin(admin.ModelAdmin):
     readonly_fields = [
         "kind", "source", "query", "window_start", "window_end", "status", "pages", "fetched",
         "created_count", "updated_count", "unchanged_count", "retries", "error", "unknown_days",
-        "requested_by", "resume_line", "started_at", "finished_at",
+        "skipped_entries", "trimmed_entries", "entry_problems",
+        "requested_by", "resume_line", "started_at", "heartbeat_at", "finished_at",
     ]  # fmt: skip
 
     def has_add_permission(self, request):
@@ -120,10 +163,6 @@ class HarvestRunAdmin(admin.ModelAdmin):
         return False  # a run is a record of what happened
 
     def get_urls(self):
-        from django.urls import path
-
-        from .harvest_admin import add_papers_view, coverage_view
-
         return [
             path(
                 "coverage/",

@@ -8,6 +8,11 @@ The source's high-water mark advances day by day, only after a day's pages
 are all committed and only while every earlier day of the run was complete:
 a weekday whose first page stayed empty is *unknown* (arXiv hiccup or
 holiday), the run ends *partial* and the next run starts again from there.
+
+Every run ends as succeeded, partial, failed or skipped. A running run beats
+(``heartbeat_at``) on every page and retry; a run whose worker died stops
+beating, and ``reap_stale_runs`` (beat, and the start of every run) marks it
+failed, "Interrupted (worker died)".
 """
 
 import hashlib
@@ -104,7 +109,51 @@ def _release_lock(source, token):
         )
 
 
-# Harvesting -------------------------------------------------------------------
+# Runs that end -------------------------------------------------------------------
+
+INTERRUPTED = "Interrupted (worker died)"
+# Kinds whose worker beats. Snapshot imports resume from their own last line instead.
+_BEATING_KINDS = ["harvest", "fetch"]
+
+
+def reap_stale_runs():
+    """Mark failed the runs whose worker died (no heartbeat) or that no worker ever took; their ids.
+
+    A run beats on every page and every retry (``_beat``), so a heartbeat older
+    than HARVEST_HEARTBEAT_TIMEOUT means its worker is gone. The UPDATE repeats
+    the test, so a run that beat in between is left alone.
+    """
+    now = timezone.now()
+    silent_since = now - timedelta(seconds=settings.HARVEST_HEARTBEAT_TIMEOUT)
+    dead = Q(status=Status.RUNNING) & (
+        Q(heartbeat_at__lt=silent_since) | Q(heartbeat_at__isnull=True, started_at__lt=silent_since)
+    )
+    never_started = Q(
+        status=Status.QUEUED, started_at__lt=now - timedelta(seconds=settings.HARVEST_QUEUED_TIMEOUT)
+    )
+    runs = HarvestRun.objects.filter(kind__in=_BEATING_KINDS)
+    ids = list(runs.filter(dead | never_started).values_list("pk", flat=True))
+    if not ids:
+        return []
+    minutes = settings.HARVEST_HEARTBEAT_TIMEOUT / 60
+    runs.filter(dead, pk__in=ids).update(
+        status=Status.FAILED,
+        error=f"{INTERRUPTED}: no sign of life for {minutes:g} minutes. Papers already committed stay; "
+        "start it again to finish.",
+        finished_at=now,
+    )
+    hours = settings.HARVEST_QUEUED_TIMEOUT / 3600
+    runs.filter(never_started, pk__in=ids).update(
+        status=Status.FAILED,
+        error=f"Never started: no worker took it from the task queue within {hours:g} hours. Try again.",
+        finished_at=now,
+    )
+    logger.warning("marked %d harvest run(s) failed: worker died or never started: %s", len(ids), ids)
+    return ids
+
+
+def _beat(run):
+    HarvestRun.objects.filter(pk=run.pk).update(heartbeat_at=timezone.now())
 
 
 def _finish(run, status, error=""):
@@ -116,29 +165,56 @@ def _finish(run, status, error=""):
     return run
 
 
-def _import_page(run, records):
-    """Commit one page's papers and the run's counters together."""
+# Entries arXiv sent that we could not use, or had to cut: the first few are kept on the run.
+ENTRY_PROBLEMS_KEPT = 20
+
+
+def _records(page):
+    """(PaperRecords, skipped, trimmed) for a page: the reasons of entries left out or cut."""
+    records, skipped, trimmed = [], list(page.problems), []
+    for result in page.results:
+        notes = []
+        try:
+            record = record_from_result(result, notes)
+        except ValueError as exc:  # not an arXiv id we can key on
+            skipped.append(f"{result.entry_id[:100]}: {exc}")
+            continue
+        records.append(record)
+        if notes:
+            trimmed.append(f"{record.arxiv_id}: {'; '.join(notes)}")
+    return records, skipped, trimmed
+
+
+def _import_page(run, records, skipped=(), trimmed=()):
+    """Commit one page's papers and the run's counters (and its heartbeat) together."""
     with transaction.atomic():
         result = import_entries(records)
         HarvestRun.objects.filter(pk=run.pk).update(
             pages=F("pages") + 1,
-            fetched=F("fetched") + len(records),
+            fetched=F("fetched") + len(records) + len(skipped),
             created_count=F("created_count") + len(result.created),
             updated_count=F("updated_count") + len(result.updated),
             unchanged_count=F("unchanged_count") + len(result.unchanged),
+            skipped_entries=F("skipped_entries") + len(skipped),
+            trimmed_entries=F("trimmed_entries") + len(trimmed),
+            heartbeat_at=timezone.now(),
         )
+        if skipped or trimmed:
+            logger.warning("arXiv entries skipped: %s; trimmed: %s", list(skipped), list(trimmed))
+            # Only this run's worker writes its row: read, extend, write is safe.
+            kept = HarvestRun.objects.filter(pk=run.pk).values_list("entry_problems", flat=True).get()
+            room = ENTRY_PROBLEMS_KEPT - len(kept)
+            if room > 0:
+                new = [f"skipped {reason}" for reason in skipped] + [
+                    f"trimmed {reason}" for reason in trimmed
+                ]
+                HarvestRun.objects.filter(pk=run.pk).update(
+                    entry_problems=kept + [reason[:300] for reason in new[:room]]
+                )
     return result
 
 
-def _records(results):
-    records = []
-    for result in results:
-        try:
-            records.append(record_from_result(result))
-        except ValueError:
-            # Not an arXiv id we can key on: log it rather than lose the page.
-            logger.warning("skipping arXiv entry with an unusable id: %s", result.entry_id)
-    return records
+# Harvesting -------------------------------------------------------------------
 
 
 def _harvest_day(run, client, categories, day, page_size, on_page=None):
@@ -164,10 +240,11 @@ def _harvest_day(run, client, categories, day, page_size, on_page=None):
         except EmptyPage:
             return False
         total = page.total
-        if not page.results:
+        if not page.entries:
             return not weekday  # a weekend may be empty; reaching here on a weekday means unknown
-        _import_page(run, _records(page.results))
-        start += len(page.results)
+        _import_page(run, *_records(page))
+        # Unusable entries hold places in arXiv's list too: the next page starts after them.
+        start += page.entries
         if on_page:
             on_page()
     return True
@@ -197,12 +274,14 @@ def harvest_source(source_id=None, *, since=None, until=None, categories=None, c
         since_day = _as_date(source.high_water_mark - timedelta(days=1))
     else:
         since_day = today - timedelta(days=settings.HARVEST_FIRST_DAYS)
+    reap_stale_runs()
     run = HarvestRun.objects.create(
         source=source,
         kind="harvest",
         query=" OR ".join(f"cat:{c}" for c in cats),
         window_start=_day_start(since_day),
         window_end=_day_start(until_day + timedelta(days=1)),
+        heartbeat_at=timezone.now(),
     )
     if not cats:
         return _finish(run, Status.FAILED, "No categories to harvest: give the source at least one.")
@@ -222,7 +301,7 @@ def harvest_source(source_id=None, *, since=None, until=None, categories=None, c
                 pk=run.pk
             ).update(
                 status=Status.FAILED,
-                error="Interrupted: the worker stopped mid-run.",
+                error=f"{INTERRUPTED}: the source's lock was free again mid-run.",
                 finished_at=timezone.now(),
             )
         # Every log line of the run carries its id.
@@ -234,7 +313,8 @@ def harvest_source(source_id=None, *, since=None, until=None, categories=None, c
 
 def _retry_counter(run):
     def on_retry(reason):
-        HarvestRun.objects.filter(pk=run.pk).update(retries=F("retries") + 1)
+        # Beats too: a run waiting out arXiv's backoff is alive.
+        HarvestRun.objects.filter(pk=run.pk).update(retries=F("retries") + 1, heartbeat_at=timezone.now())
 
     return on_retry
 
@@ -251,6 +331,7 @@ def _run_days(run, source, cats, since_day, until_day, client, token):
     )
     try:
         for day in _days(since_day, until_day):
+            _beat(run)
             complete = _harvest_day(
                 run, client, cats, day, page_size, on_page=lambda: _renew_lock(source, token)
             )
@@ -269,34 +350,41 @@ def _run_days(run, source, cats, since_day, until_day, client, token):
     except Exception as exc:  # noqa: BLE001 - the run must record why it stopped
         logger.exception("harvest run %s crashed", run.pk)
         return _finish(run, Status.FAILED, f"{exc.__class__.__name__}: {exc}")
+    problems = []
     if unknown:
         days = ", ".join(unknown)
-        return _finish(
-            run,
-            Status.PARTIAL,
-            f"arXiv returned no papers for weekday(s) {days}: unknown, not zero; the next run retries them.",
+        problems.append(
+            f"arXiv returned no papers for weekday(s) {days}: unknown, not zero; the next run retries them."
         )
+    skipped = HarvestRun.objects.filter(pk=run.pk).values_list("skipped_entries", flat=True).get()
+    if skipped:
+        # Their days are otherwise complete, so the mark moved on: a rerun with --since asks again.
+        problems.append(
+            f"{skipped} entries arXiv sent could not be used and were not imported (see Entry problems)."
+        )
+    if problems:
+        return _finish(run, Status.PARTIAL, " ".join(problems))
     return _finish(run, Status.SUCCEEDED)
 
 
 # Adding papers by hand ----------------------------------------------------------
 
+# The most ids one request may name (the admin form allows as many; the API fewer).
+MAX_IDS = 500
 
-def _may_add_papers(user):
+
+def may_add_papers(user):
     if user is None:
         return True  # the command line and tasks act for the deployment
     return user.is_superuser or (user.is_staff and is_curator(user))
 
 
-def add_papers_by_id(texts, *, by=None, client=None):
-    """Fetch the papers named by ``texts`` (ids or arXiv URLs) from arXiv and upsert them.
+def parse_inputs(texts):
+    """One result dict per non-blank input, and ``{arxiv_id: [its result dicts]}`` for the valid ones.
 
-    Returns one dict per input: ``input``, ``arxiv_id``, ``status`` ('created',
-    'updated', 'unchanged' or 'error') and ``message``. A malformed input is an
-    error naming it; the others still go in.
+    A result is ``input``, ``arxiv_id``, ``status`` and ``message``; a malformed
+    input is an error naming it, the others still go on.
     """
-    if not _may_add_papers(by):
-        raise PermissionDenied("Only editors and curators may add papers.")
     results, wanted = [], {}
     for text in texts:
         text = (text or "").strip()
@@ -305,27 +393,37 @@ def add_papers_by_id(texts, *, by=None, client=None):
         try:
             arxiv_id = parse_arxiv_id(text).id
         except ValueError as exc:
-            results.append({"input": text, "arxiv_id": "", "status": "error", "message": str(exc)})
+            results.append({"input": text[:500], "arxiv_id": "", "status": "error", "message": str(exc)})
             continue
         entry = {"input": text, "arxiv_id": arxiv_id, "status": "error", "message": ""}
         results.append(entry)
         wanted.setdefault(arxiv_id, []).append(entry)
-    if not wanted:
-        return results
+    return results, wanted
 
-    ids = list(wanted)
-    run = HarvestRun.objects.create(
-        kind="fetch", query=" ".join(ids)[:10000], requested_by=by if by and by.pk else None
+
+def create_fetch_run(ids, *, by, status=Status.RUNNING):
+    """The HarvestRun (kind "fetch") that will fetch ``ids``; its query holds them, space-separated."""
+    return HarvestRun.objects.create(
+        kind="fetch",
+        query=" ".join(ids),
+        status=status,
+        requested_by=by if by is not None and by.pk else None,
+        heartbeat_at=timezone.now() if status == Status.RUNNING else None,
     )
+
+
+def _fetch_ids(run, ids, client):
+    """Fetch ``ids`` from arXiv into the database; ({arxiv_id: status}, error) and the run finished."""
     client = client or ArxivClient()
     client.on_retry = _retry_counter(run)
+    wanted = set(ids)
     found, error = {}, ""
     try:
         for offset in range(0, len(ids), _IDS_PER_REQUEST):
             chunk = ids[offset : offset + _IDS_PER_REQUEST]
             page = client.fetch_page(id_search(chunk), 0, len(chunk))
-            records = [r for r in _records(page.results) if r.arxiv_id in wanted]
-            outcome = _import_page(run, records)
+            records, skipped, trimmed = _records(page)
+            outcome = _import_page(run, [r for r in records if r.arxiv_id in wanted], skipped, trimmed)
             for status, done in (
                 ("created", outcome.created),
                 ("updated", outcome.updated),
@@ -335,13 +433,9 @@ def add_papers_by_id(texts, *, by=None, client=None):
                     found[arxiv_id] = status
     except ArxivError as exc:
         error = str(exc)
-    for arxiv_id, entries in wanted.items():
-        for entry in entries:
-            if arxiv_id in found:
-                entry["status"] = found[arxiv_id]
-                entry["message"] = f"{arxiv_id}: {found[arxiv_id]}"
-            else:
-                entry["message"] = error or f"{arxiv_id} was not found on arXiv."
+    except Exception as exc:  # noqa: BLE001 - the run must record why it stopped
+        logger.exception("fetch run %s crashed", run.pk)
+        error = f"{exc.__class__.__name__}: {exc}"
     missing = [i for i in ids if i not in found]
     if error:
         _finish(run, Status.FAILED if not found else Status.PARTIAL, error)
@@ -349,7 +443,55 @@ def add_papers_by_id(texts, *, by=None, client=None):
         _finish(run, Status.PARTIAL, "Not found on arXiv: " + ", ".join(missing))
     else:
         _finish(run, Status.SUCCEEDED)
+    return found, error
+
+
+def add_papers_by_id(texts, *, by=None, client=None):
+    """Fetch the papers named by ``texts`` (ids or arXiv URLs) from arXiv now and upsert them.
+
+    For the command line and workers: it waits for arXiv. Web requests use
+    ``papers.adding.request_papers``, which answers at once and queues this work.
+    Returns one dict per input: ``input``, ``arxiv_id``, ``status`` ('created',
+    'updated', 'unchanged' or 'error') and ``message``.
+    """
+    if not may_add_papers(by):
+        raise PermissionDenied("Only editors and curators may add papers.")
+    results, wanted = parse_inputs(texts)
+    if not wanted:
+        return results
+    reap_stale_runs()
+    run = create_fetch_run(list(wanted), by=by)
+    with bind(run_id=run.pk):
+        found, error = _fetch_ids(run, list(wanted), client)
+    for arxiv_id, entries in wanted.items():
+        for entry in entries:
+            if arxiv_id in found:
+                entry["status"] = found[arxiv_id]
+                entry["message"] = f"{arxiv_id}: {found[arxiv_id]}"
+            else:
+                entry["message"] = error or f"{arxiv_id} was not found on arXiv."
     return results
+
+
+def run_fetch(run_id, *, client=None):
+    """Run a queued fetch run (``request_papers``); returns it, finished.
+
+    A run that already ended (reaped, or done by an earlier delivery of the
+    task) is left as it is; one left "running" by a worker that died is run
+    again: the upsert is idempotent.
+    """
+    reap_stale_runs()
+    claimed = HarvestRun.objects.filter(
+        pk=run_id, kind="fetch", status__in=[Status.QUEUED, Status.RUNNING]
+    ).update(status=Status.RUNNING, heartbeat_at=timezone.now())
+    run = HarvestRun.objects.get(pk=run_id)
+    if not claimed:
+        return run
+    ids = run.query.split()
+    with bind(run_id=run.pk):
+        _fetch_ids(run, ids, client)
+    run.refresh_from_db()
+    return run
 
 
 # Coverage ----------------------------------------------------------------------

@@ -12,7 +12,8 @@ from django.shortcuts import render
 from django.utils import timezone
 
 from . import harvest
-from .models import HarvestSource
+from .adding import request_papers
+from .models import HarvestRun, HarvestSource
 
 
 class AddPapersForm(forms.Form):
@@ -28,33 +29,44 @@ class AddPapersForm(forms.Form):
         texts = [t for t in self.cleaned_data["ids"].replace(",", " ").split() if t]
         if not texts:
             raise forms.ValidationError("Give at least one arXiv id or URL.")
-        if len(texts) > 500:
-            raise forms.ValidationError("At most 500 ids at once.")
+        if len(texts) > harvest.MAX_IDS:
+            raise forms.ValidationError(f"At most {harvest.MAX_IDS} ids at once.")
         return texts
 
 
 def add_papers_view(model_admin, request):
-    results = None
+    """Answers at once: papers we have are listed, the others are fetched by a queued run to follow."""
+    results, run = None, None
     form = AddPapersForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            results = harvest.add_papers_by_id(form.cleaned_data["ids"], by=request.user)
+            results, run = request_papers(form.cleaned_data["ids"], by=request.user)
         except PermissionDenied as exc:
             messages.error(request, str(exc))
         else:
-            errors = sum(1 for r in results if r["status"] == "error")
-            level = messages.WARNING if errors else messages.SUCCESS
-            messages.add_message(
-                request, level, f"{len(results) - errors} added or refreshed, {errors} with errors."
-            )
+            _summarize(request, results, run)
     context = {
         **model_admin.admin_site.each_context(request),
         "title": "Add papers by arXiv id or URL",
         "form": form,
         "results": results,
+        "run": run,
         "opts": model_admin.model._meta,
     }
     return render(request, "admin/papers/add_papers.html", context)
+
+
+def _summarize(request, results, run):
+    counts = {
+        status: sum(1 for r in results if r["status"] == status) for status in ("known", "queued", "error")
+    }
+    parts = [f"{counts['known']} already here", f"{counts['queued']} being fetched from arXiv"]
+    if counts["error"]:
+        parts.append(f"{counts['error']} with errors")
+    if run is not None and run.status == HarvestRun.Status.FAILED:
+        messages.error(request, f"Nothing was fetched: {run.error}")
+    level = messages.WARNING if counts["error"] else messages.SUCCESS
+    messages.add_message(request, level, ", ".join(parts) + ".")
 
 
 def coverage_view(model_admin, request):

@@ -17,10 +17,12 @@ from datetime import datetime
 from functools import lru_cache
 
 from django.db import IntegrityError, connection, transaction
+from django.db.models import Q
 from django.dispatch import Signal
 from django.utils import timezone
 from django.utils.text import slugify
 
+from .collaborations import without_collaboration_debris
 from .models import Author, Authorship, Paper, display_author_name, normalize_author_name
 
 # The fields a harvest may write on an existing Paper.
@@ -149,8 +151,6 @@ def _taken_slugs(bases):
                 cursor.execute("SELECT slug FROM papers_author WHERE slug LIKE ANY(%s)", [patterns])
                 taken.update(row[0] for row in cursor.fetchall())
             return taken
-    from django.db.models import Q
-
     taken = set()
     for chunk in _chunks(bases, _SQLITE_CHUNK):
         taken.update(Author.objects.filter(slug__in=chunk).values_list("slug", flat=True))
@@ -421,6 +421,9 @@ def _import(by_id):
             result.unchanged.append(arxiv_id)
     if not new and not newer:
         return result  # nothing changed: no write at all
+    # Only what is written: "MiniMax", ":", "Aili Chen" → "MiniMax", "Aili Chen" (papers/collaborations.py).
+    new = [without_collaboration_debris(r) for r in new]
+    newer = [without_collaboration_debris(r) for r in newer]
     postgres = connection.vendor == "postgresql"
     created = (_pg_create if postgres else _orm_create)(new) if new else {}
     updated, authors_changed = (_pg_update if postgres else _orm_update)(newer) if newer else ({}, set())

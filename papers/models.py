@@ -192,6 +192,7 @@ class HarvestSource(models.Model):
 
 class HarvestRun(models.Model):
     class Status(models.TextChoices):
+        QUEUED = "queued", "queued"
         RUNNING = "running", "running"
         SUCCEEDED = "succeeded", "succeeded"
         PARTIAL = "partial", "partial"
@@ -206,6 +207,12 @@ class HarvestRun(models.Model):
     window_start = models.DateTimeField(null=True, blank=True)
     window_end = models.DateTimeField(null=True, blank=True)
     status = models.CharField(max_length=12, choices=Status.choices, default=Status.RUNNING)
+    heartbeat_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="Last sign of life of the worker running it; a running run whose heartbeat stops "
+        "is marked failed (interrupted) by the reaper.",
+    )
     pages = models.PositiveIntegerField(default=0)
     fetched = models.PositiveIntegerField(default=0)
     created_count = models.PositiveIntegerField(default=0)
@@ -213,6 +220,15 @@ class HarvestRun(models.Model):
     unchanged_count = models.PositiveIntegerField(default=0)
     retries = models.PositiveIntegerField(default=0)
     error = models.TextField(blank=True)
+    skipped_entries = models.PositiveIntegerField(
+        default=0, help_text="Entries arXiv sent that could not be used (bad id, bad date…): not imported."
+    )
+    trimmed_entries = models.PositiveIntegerField(
+        default=0, help_text="Entries imported with a field cut to its limit (a title of megabytes…)."
+    )
+    entry_problems = models.JSONField(
+        default=list, blank=True, help_text="The first skipped or trimmed entries, with the reason."
+    )
     unknown_days = models.JSONField(
         default=list,
         blank=True,
@@ -231,7 +247,7 @@ class HarvestRun(models.Model):
         ordering = ["-started_at"]
         constraints = [
             models.CheckConstraint(
-                condition=models.Q(status__in=["running", "succeeded", "partial", "failed", "skipped"]),
+                condition=models.Q(status__in=["queued", "running", "succeeded", "partial", "failed", "skipped"]),
                 name="harvestrun_status_valid",
             ),
         ]

@@ -15,10 +15,16 @@ import time
 import uuid
 from contextlib import contextmanager
 
+import redis
 from django.conf import settings
 
-# How long a slot may be held before others may assume its holder died.
-SLOT_TTL_SECONDS = 120
+# How long a slot may be held before others may assume its holder died: longer
+# than any live request, which ends by ARXIV_REQUEST_DEADLINE (papers/arxiv_api.py).
+SLOT_TTL_MARGIN_SECONDS = 30
+
+
+def slot_ttl_seconds():
+    return float(getattr(settings, "ARXIV_REQUEST_DEADLINE", 90.0)) + SLOT_TTL_MARGIN_SECONDS
 
 
 class LocalLimiter:
@@ -76,8 +82,6 @@ class RedisLimiter:
     """Deployment-wide limiter: one slot holder at a time, spaced by the interval (Redis clock)."""
 
     def __init__(self, url, interval, key="curation:arxiv-limiter"):
-        import redis
-
         self.interval = float(interval)
         self.client = redis.Redis.from_url(url)
         self.keys = [f"{key}:holder", f"{key}:next"]
@@ -89,7 +93,9 @@ class RedisLimiter:
         token = uuid.uuid4().hex
         interval_ms = int(self.interval * 1000)
         while True:
-            wait_ms = int(self._acquire(keys=self.keys, args=[token, interval_ms, SLOT_TTL_SECONDS * 1000]))
+            wait_ms = int(
+                self._acquire(keys=self.keys, args=[token, interval_ms, int(slot_ttl_seconds() * 1000)])
+            )
             if wait_ms <= 0:
                 break
             time.sleep(min(wait_ms, 1000) / 1000)

@@ -2,11 +2,11 @@
 
 harvest_source and fetch_papers go to the ``arxiv`` queue (CELERY_TASK_ROUTES),
 consumed by one worker with concurrency 1; the shared limiter keeps even
-several such workers polite.
+several such workers polite. reap_stale_runs stays on the default queue: the
+arxiv worker may be busy with a long harvest.
 """
 
 from celery import shared_task
-from django.contrib.auth import get_user_model
 
 from . import harvest
 from .models import HarvestRun, HarvestSource
@@ -35,7 +35,12 @@ def harvest_enabled_sources():
 
 
 @shared_task(name="papers.tasks.fetch_papers")
-def fetch_papers(texts, user_id=None):
-    """Add papers by id/URL; returns the per-input results."""
-    user = get_user_model().objects.filter(pk=user_id).first() if user_id else None
-    return harvest.add_papers_by_id(texts, by=user)
+def fetch_papers(run_id):
+    """Fetch the papers of a queued run (papers.adding.request_papers); returns the run id."""
+    return harvest.run_fetch(run_id).pk
+
+
+@shared_task(name="papers.tasks.reap_stale_runs")
+def reap_stale_runs():
+    """The beat entry point: runs whose worker died are marked failed; returns their ids."""
+    return harvest.reap_stale_runs()

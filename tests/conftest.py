@@ -19,6 +19,8 @@ from django.utils import timezone
 from PIL import Image
 
 from curation.roles import ensure_roles
+from issues import page_cache
+from issues import search as public_search
 from issues.markdown import render_issue
 from issues.models import Issue, Pick
 from issues.publishing import publish_issue, schedule_issue, submit_for_review
@@ -83,6 +85,10 @@ def _clear_cache():
     from django.core.cache import cache
 
     cache.clear()
+    # Every test's database starts from the same publication version: no copy may outlive its test.
+    page_cache.forget_local_copies()
+    # The search rate counts this process remembers belong to the cache just cleared.
+    public_search.forget_local_counts()
     yield
 
 
@@ -230,9 +236,11 @@ def chromium(monkeypatch):
             headless=True,
         )
         yield browser
+        # ORM calls the test made while Playwright's loop ran got their own connection,
+        # reachable only while the loop runs: close it here, or PostgreSQL refuses to drop
+        # the test database at the end of the session.
+        connections.close_all()
         browser.close()
-    # ORM calls made while Playwright's loop ran got their own connection: close it,
-    # or PostgreSQL refuses to drop the test database at the end of the session.
     connections.close_all()
 
 

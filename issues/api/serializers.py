@@ -1,94 +1,165 @@
-"""Serializers of issues, picks and the triage queue. Each lists its fields: nothing internal leaks.
+"""Serializers of the public API and of the curation endpoints: one per shape, fields listed once.
 
-Public serializers never show notes, votes, triage state, lock versions or
-curator names; the issue's byline is its public credit.
+Public shapes never show notes, votes, triage state, lock versions or curator
+names; the issue's byline is its public credit. Every link is absolute and
+built from SITE_URL (curation/api_fields.py). The views' querysets load what
+these read (select_related / prefetch_related), so a page costs the same
+number of queries whatever its length.
 """
 
-from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from papers.api import PaperSerializer, paper_json
+from curation.api_fields import SiteURLField, UTCDateTimeField, absolute_url, public_url
+from curation.api_input import StrictCharField, StrictIntegerField, StrictSerializer, StrictURLField
+from papers.models import Author, Paper
 
 from ..models import Figure, Issue, Pick
-from .reads import UTCDateTimeField, absolute_url, public_url, utc_iso
-from .strict import (
-    StrictCharField,
-    StrictIntegerField,
-    StrictSerializer,
-    StrictURLField,
-)
+
+# Papers and authors ----------------------------------------------------------------
+
+
+class AuthorSerializer(serializers.ModelSerializer):
+    url = SiteURLField("issues:author", "slug", help_text="The author's public page.")
+    api_url = SiteURLField("api:author-detail", "slug", help_text="This author in the API.")
+
+    class Meta:
+        model = Author
+        fields = ["slug", "name", "url", "api_url"]
+
+
+class PaperSerializer(serializers.ModelSerializer):
+    # Prefetched by the views, in arXiv's order (issues/api/views.py: ordered_authors).
+    authors = AuthorSerializer(source="authors_in_order", many=True, help_text="In arXiv's order.")
+    categories = serializers.ListField(
+        child=serializers.CharField(), help_text="arXiv categories, the primary one first."
+    )
+    submitted_at = UTCDateTimeField(help_text="When version 1 was submitted to arXiv.")
+    updated_at = UTCDateTimeField(help_text="When arXiv last updated the paper.")
+    # Strings, not URLField: an empty link is "" (not a valid URI to the schema).
+    code_url = serializers.CharField(help_text="The code's URL, or empty.")
+    project_url = serializers.CharField(help_text="A project page or demo, or empty.")
+    has_code = serializers.BooleanField(help_text="Whether a code link is known.")
+    url = SiteURLField("issues:paper", "arxiv_id", help_text="The paper's public page on this site.")
+    api_url = SiteURLField("api:paper-detail", "arxiv_id", help_text="This paper in the API.")
+    abs_url = serializers.URLField(help_text="The abstract on arxiv.org.")
+    pdf_url = serializers.URLField(help_text="The PDF on arxiv.org.")
+
+    class Meta:
+        model = Paper
+        fields = [
+            "arxiv_id",
+            "version",
+            "title",
+            "abstract",
+            "authors",
+            "primary_category",
+            "categories",
+            "submitted_at",
+            "updated_at",
+            "comment",
+            "journal_ref",
+            "doi",
+            "code_url",
+            "project_url",
+            "has_code",
+            "url",
+            "api_url",
+            "abs_url",
+            "pdf_url",
+        ]
+
+
+class PickLinkSerializer(serializers.ModelSerializer):
+    """Where a paper was picked: the issue and the position in it."""
+
+    issue = serializers.CharField(source="issue.slug", help_text="The issue's slug.")
+    issue_title = serializers.CharField(source="issue.title")
+    url = serializers.SerializerMethodField(help_text="The pick on the issue's public page.")
+
+    class Meta:
+        model = Pick
+        fields = ["id", "issue", "issue_title", "position", "url"]
+
+    def get_url(self, pick) -> str:
+        return pick_url(pick)
+
+
+class PaperDetailSerializer(PaperSerializer):
+    picks = PickLinkSerializer(source="published_picks", many=True, help_text="Newest issue first.")
+
+    class Meta(PaperSerializer.Meta):
+        fields = [*PaperSerializer.Meta.fields, "picks"]
+
+
+class AuthorPaperSerializer(serializers.ModelSerializer):
+    url = SiteURLField("issues:paper", "arxiv_id", help_text="The paper's public page on this site.")
+    api_url = SiteURLField("api:paper-detail", "arxiv_id", help_text="This paper in the API.")
+
+    class Meta:
+        model = Paper
+        fields = ["arxiv_id", "title", "url", "api_url"]
+
+
+class AuthorPickSerializer(PickLinkSerializer):
+    paper = AuthorPaperSerializer()
+
+    class Meta(PickLinkSerializer.Meta):
+        fields = [*PickLinkSerializer.Meta.fields, "paper"]
+
+
+class AuthorDetailSerializer(AuthorSerializer):
+    picks = AuthorPickSerializer(source="published_picks", many=True, help_text="Newest issue first.")
+
+    class Meta(AuthorSerializer.Meta):
+        fields = [*AuthorSerializer.Meta.fields, "picks"]
+
+
+# Issues and picks ------------------------------------------------------------------
+
+
+def pick_url(pick):
+    return f"{public_url('issues:issue', 'slug', pick.issue.slug)}#pick-{pick.position}"
 
 
 class FigureSerializer(serializers.ModelSerializer):
     url = serializers.SerializerMethodField(help_text="Absolute URL of the image.")
-    credit_url = serializers.CharField(read_only=True, help_text="Where the credit points, or empty.")
-    alt = serializers.CharField(source="alt_text", read_only=True, help_text="What the figure shows.")
+    alt = serializers.CharField(source="alt_text", help_text="What the figure shows.")
+    credit_url = serializers.CharField(help_text="Where the credit points, or empty.")
 
     class Meta:
         model = Figure
         fields = ["url", "width", "height", "alt", "caption", "credit", "credit_url"]
-        read_only_fields = fields
 
     def get_url(self, figure) -> str:
         return absolute_url(figure.image.url) if figure.image else ""
 
-    def to_representation(self, figure):
-        return figure_json(figure)
-
-
-def figure_json(figure):
-    return {
-        "url": absolute_url(figure.image.url) if figure.image else "",
-        "width": figure.width,
-        "height": figure.height,
-        "alt": figure.alt_text,
-        "caption": figure.caption,
-        "credit": figure.credit,
-        "credit_url": figure.credit_url,
-    }
-
 
 class IssueRefSerializer(serializers.ModelSerializer):
-    """The issue a pick belongs to, in a pick listing."""
+    """The issue a pick belongs to."""
 
-    url = serializers.SerializerMethodField(help_text="The issue's public page.")
-    published_at = UTCDateTimeField(read_only=True)
+    url = SiteURLField("issues:issue", "slug", help_text="The issue's public page.")
+    published_at = UTCDateTimeField()
 
     class Meta:
         model = Issue
         fields = ["slug", "title", "url", "published_at"]
-        read_only_fields = fields
-
-    def get_url(self, issue) -> str:
-        return public_url("issues:issue", "slug", issue.slug)
-
-    def to_representation(self, issue):
-        return issue_ref_json(issue)
-
-
-def issue_ref_json(issue):
-    return {
-        "slug": issue.slug,
-        "title": issue.title,
-        "url": public_url("issues:issue", "slug", issue.slug),
-        "published_at": utc_iso(issue.published_at),
-    }
 
 
 class PickSerializer(serializers.ModelSerializer):
     """A published pick: the paper, our commentary (Markdown source and sanitized HTML), links, figures."""
 
-    title = serializers.CharField(read_only=True, help_text="The paper's title as it was when picked.")
-    paper = PaperSerializer(read_only=True)
-    why_html = serializers.CharField(read_only=True, help_text="“Why it matters”, sanitized HTML.")
-    key_insights_html = serializers.CharField(read_only=True, help_text="Key insights, sanitized HTML.")
+    title = serializers.CharField(help_text="The paper's title as it was when picked.")
+    paper = PaperSerializer()
+    why_html = serializers.CharField(help_text="“Why it matters”, sanitized HTML.")
+    key_insights_html = serializers.CharField(help_text="Key insights, sanitized HTML.")
     code_url = serializers.SerializerMethodField(
         help_text="The code: the pick's link, else the paper's (or empty)."
     )
-    demo_url = serializers.CharField(read_only=True, help_text="A demo or project page, or empty.")
-    figures = FigureSerializer(many=True, read_only=True)
+    demo_url = serializers.CharField(help_text="A demo or project page, or empty.")
+    # Prefetched by the views, in order (issues/api/views.py: ordered_figures).
+    figures = FigureSerializer(source="figures_in_order", many=True)
     url = serializers.SerializerMethodField(help_text="The pick on the issue's public page.")
-    updated_at = UTCDateTimeField(read_only=True)
+    updated_at = UTCDateTimeField()
 
     class Meta:
         model = Pick
@@ -108,84 +179,46 @@ class PickSerializer(serializers.ModelSerializer):
             "url",
             "updated_at",
         ]
-        read_only_fields = fields
 
     def get_code_url(self, pick) -> str:
         return pick.code_url or pick.paper.code_url
 
     def get_url(self, pick) -> str:
-        return f"{public_url('issues:issue', 'slug', pick.issue.slug)}#pick-{pick.position}"
-
-    def to_representation(self, pick):
-        # Hand-written for speed (a page holds up to 100 picks with papers, authors and
-        # figures); the same keys as Meta.fields, which the tests and the fuzzer check.
-        return {
-            "id": pick.pk,
-            "position": pick.position,
-            "title": pick.title,
-            "paper": paper_json(pick.paper),
-            "paper_version": pick.paper_version,
-            "why": pick.why,
-            "why_html": pick.why_html,
-            "key_insights": pick.key_insights,
-            "key_insights_html": pick.key_insights_html,
-            "code_url": self.get_code_url(pick),
-            "demo_url": pick.demo_url,
-            "figures": [figure_json(f) for f in ordered_figures(pick)],
-            "url": self.get_url(pick),
-            "updated_at": utc_iso(pick.updated_at),
-        }
+        return pick_url(pick)
 
 
-def ordered_figures(pick):
-    prefetched = getattr(pick, "ordered_figures", None)
-    if prefetched is not None:
-        return prefetched
-    return list(pick.figures.order_by("position", "pk"))
+class PickWithIssueSerializer(PickSerializer):
+    """A published pick with the issue it belongs to, in the listing of every pick."""
 
-
-class PickListSerializer(PickSerializer):
-    issue = IssueRefSerializer(read_only=True)
+    issue = IssueRefSerializer()
 
     class Meta(PickSerializer.Meta):
-        fields = ["id", "issue"] + PickSerializer.Meta.fields[1:]
-        read_only_fields = fields
-
-    def to_representation(self, pick):
-        data = super().to_representation(pick)
-        return {"id": data.pop("id"), "issue": issue_ref_json(pick.issue), **data}
+        fields = ["id", "issue", *PickSerializer.Meta.fields[1:]]
 
 
 class ReferenceSerializer(serializers.Serializer):
+    """One numbered reference of the issue: a work its commentary cites."""
+
+    # Stored JSON: a key an older entry lacks reads as empty (the defaults) rather than fail.
     number = serializers.IntegerField(help_text="The number shown in the text, from 1.")
-    key = serializers.CharField(help_text="The footnote key in the Markdown source ([^key]).")
-    text = serializers.CharField(help_text="The citation.")
-    url = serializers.CharField(allow_blank=True, help_text="Where it points, or empty.")
-    arxiv_id = serializers.CharField(allow_blank=True, help_text="The cited arXiv paper, or empty.")
+    key = serializers.CharField(default="", help_text="The footnote key in the Markdown source ([^key]).")
+    text = serializers.CharField(default="", help_text="The citation.")
+    url = serializers.CharField(default="", help_text="Where it points, or empty.")
+    arxiv_id = serializers.CharField(default="", help_text="The cited arXiv paper, or empty.")
     backrefs = serializers.ListField(
         child=serializers.CharField(),
+        default=list,
         help_text="Ids of the footnote markers citing it in the HTML (`fnref-N-k`); "
         "the reference itself is `ref-N`.",
     )
 
-    def to_representation(self, instance):
-        # Stored JSON: tolerate an older entry without some key rather than fail the whole issue.
-        return {
-            "number": instance.get("number"),
-            "key": instance.get("key", ""),
-            "text": instance.get("text", ""),
-            "url": instance.get("url", "") or "",
-            "arxiv_id": instance.get("arxiv_id", "") or "",
-            "backrefs": list(instance.get("backrefs", [])),
-        }
-
 
 class IssueSerializer(serializers.ModelSerializer):
-    url = serializers.SerializerMethodField(help_text="The issue's public page.")
-    api_url = serializers.SerializerMethodField(help_text="This issue in the API.")
-    published_at = UTCDateTimeField(read_only=True, help_text="First publication.")
-    updated_at = UTCDateTimeField(read_only=True, help_text="Last change readers can see (a correction).")
-    pick_count = serializers.IntegerField(read_only=True)
+    published_at = UTCDateTimeField(help_text="First publication.")
+    updated_at = UTCDateTimeField(help_text="Last change readers can see (a correction).")
+    pick_count = serializers.IntegerField(help_text="How many papers the issue picks.")
+    url = SiteURLField("issues:issue", "slug", help_text="The issue's public page.")
+    api_url = SiteURLField("api:issue-detail", "slug", help_text="This issue in the API.")
 
     class Meta:
         model = Issue
@@ -202,38 +235,19 @@ class IssueSerializer(serializers.ModelSerializer):
             "url",
             "api_url",
         ]
-        read_only_fields = fields
-
-    def get_url(self, issue) -> str:
-        return public_url("issues:issue", "slug", issue.slug)
-
-    def get_api_url(self, issue) -> str:
-        return public_url("api:issue-detail", "slug", issue.slug)
-
-    def to_representation(self, issue):
-        return {
-            "slug": issue.slug,
-            "title": issue.title,
-            "subtitle": issue.subtitle,
-            "byline": issue.byline,
-            "period_start": issue.period_start.isoformat(),
-            "period_end": issue.period_end.isoformat(),
-            "published_at": utc_iso(issue.published_at),
-            "updated_at": utc_iso(issue.updated_at),
-            "pick_count": issue.pick_count,
-            "url": self.get_url(issue),
-            "api_url": self.get_api_url(issue),
-        }
 
 
 class IssueDetailSerializer(IssueSerializer):
-    intro_html = serializers.CharField(read_only=True, help_text="Sanitized HTML of `intro`.")
-    outro_html = serializers.CharField(read_only=True, help_text="Sanitized HTML of `outro`.")
-    picks = PickSerializer(many=True, read_only=True, help_text="In the issue's order.")
-    references = serializers.SerializerMethodField(help_text="Numbered across the whole issue.")
+    # The picks are prefetched: counting them costs no query.
+    pick_count = serializers.IntegerField(source="picks.count", help_text="How many papers the issue picks.")
+    intro_html = serializers.CharField(help_text="Sanitized HTML of `intro`.")
+    outro_html = serializers.CharField(help_text="Sanitized HTML of `outro`.")
+    picks = PickSerializer(many=True, help_text="In the issue's order.")
+    references = ReferenceSerializer(many=True, help_text="Numbered across the whole issue.")
 
     class Meta(IssueSerializer.Meta):
-        fields = IssueSerializer.Meta.fields + [
+        fields = [
+            *IssueSerializer.Meta.fields,
             "intro",
             "intro_html",
             "outro",
@@ -241,64 +255,32 @@ class IssueDetailSerializer(IssueSerializer):
             "picks",
             "references",
         ]
-        read_only_fields = fields
-
-    @extend_schema_field(ReferenceSerializer(many=True))
-    def get_references(self, issue):
-        return ReferenceSerializer(issue.references or [], many=True).data
-
-    def to_representation(self, issue):
-        data = super().to_representation(issue)
-        pick = PickSerializer()
-        data.update(
-            intro=issue.intro,
-            intro_html=issue.intro_html,
-            outro=issue.outro,
-            outro_html=issue.outro_html,
-            picks=[
-                pick.to_representation(p) for p in getattr(issue, "ordered_picks", None) or issue.picks.all()
-            ],
-            references=self.get_references(issue),
-        )
-        return data
 
 
-# Curation ------------------------------------------------------------------------
+# Curation --------------------------------------------------------------------------
 
 
 class StaffIssueSerializer(IssueSerializer):
     """An issue as curators see it: any status, with what the edit and transition calls need."""
 
-    status = serializers.CharField(read_only=True)
-    publish_at = UTCDateTimeField(read_only=True, allow_null=True)
-    publish_error = serializers.CharField(read_only=True)
-    lock_version = serializers.IntegerField(read_only=True)
+    published_at = UTCDateTimeField(allow_null=True, help_text="First publication; null before it.")
+    publish_at = UTCDateTimeField(allow_null=True, help_text="When a scheduled issue goes out.")
 
     class Meta(IssueSerializer.Meta):
-        fields = [f for f in IssueSerializer.Meta.fields if f != "pick_count"] + [
+        fields = [
+            *(name for name in IssueSerializer.Meta.fields if name != "pick_count"),
             "status",
             "publish_at",
             "publish_error",
             "lock_version",
         ]
-        read_only_fields = fields
-
-    def to_representation(self, issue):
-        # Few and rare: DRF's generic path, not the public lists' hand-written one.
-        return serializers.ModelSerializer.to_representation(self, issue)
 
 
 class StaffPickSerializer(PickSerializer):
     """A pick of any issue (drafts too), with the lock_version an edit must send back."""
 
-    lock_version = serializers.IntegerField(read_only=True)
-
     class Meta(PickSerializer.Meta):
-        fields = PickSerializer.Meta.fields + ["lock_version"]
-        read_only_fields = fields
-
-    def to_representation(self, pick):
-        return {**super().to_representation(pick), "lock_version": pick.lock_version}
+        fields = [*PickSerializer.Meta.fields, "lock_version"]
 
 
 class PickFieldsSerializer(StrictSerializer):

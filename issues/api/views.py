@@ -1,51 +1,60 @@
-"""API views of issues and picks: public reads, then the curation workflow.
+"""API views of issues, picks, papers and authors: public reads, then the curation workflow.
 
-Public views start from ``Issue.objects.published()``. Curation views are thin
-callers of the same functions as the admin (issues.editing,
-issues.publishing): those check the caller's role again and do the work in
-one transaction; the views translate their refusals into the error shape.
+Public viewsets start from ``Issue.objects.published()``: only papers picked in
+a published issue, and their authors, are public (the rule of the public
+paper and author pages). Their ``get_queryset`` loads everything the
+serializers show, so a page costs a fixed number of queries.
+
+Curation viewsets are thin callers of the functions the admin uses
+(issues.editing, issues.publishing): those check the caller's role and the
+issue's state again and do the work in one transaction. Their refusals
+(PermissionDenied, ValidationError, TransitionError, EditConflict) propagate
+to the API's exception handler, which answers in the common error shape.
 """
 
-from types import SimpleNamespace
-
-from django.core.exceptions import ValidationError as DjangoValidationError
-from django.db.models import Count, F
+from django.db.models import Count, F, Prefetch
 from django.http import Http404
-from django.shortcuts import get_object_or_404
+from django.utils.functional import cached_property
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema
-from rest_framework import generics
-from rest_framework.exceptions import ValidationError
+from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema, extend_schema_view
+from rest_framework import mixins, status, viewsets
+from rest_framework.decorators import action
 from rest_framework.response import Response
-from rest_framework.views import APIView
 
-from curation.api_errors import APIConflict
+from curation.api_filters import FilterBackend
+from curation.api_input import KnownQueryParametersMixin
+from curation.pagination import CursorPage, Ordering
 from curation.roles import IsCurator
-from papers import arxiv_ids
-from papers.api import PAPER_JSON_COLUMNS, attach_authors, resolve_arxiv_id
-from papers.models import Paper
+from papers.api import AddPapersMixin, resolve_arxiv_id
+from papers.models import Author, Authorship, Paper
 
 from .. import editing, publishing
 from ..models import Figure, Issue, Pick
-from .filters import PICK_PARAMETERS, filter_picks
-from .reads import PAGE_PARAMETERS, ConditionalReadMixin, CursorPage, Ordering, latest
+from . import errors  # noqa: F401 - registers how TransitionError and EditConflict reach clients
+from .filters import AuthorFilter, PaperFilter, PickFilter
+from .reads import ConditionalReadMixin, latest
 from .serializers import (
+    AuthorDetailSerializer,
+    AuthorSerializer,
     IssueDetailSerializer,
     IssueSerializer,
+    PaperDetailSerializer,
+    PaperSerializer,
     PickCreateSerializer,
-    PickListSerializer,
     PickUpdateSerializer,
+    PickWithIssueSerializer,
     ReorderSerializer,
     ScheduleSerializer,
     StaffIssueSerializer,
     StaffPickSerializer,
 )
-from .strict import KnownQueryParametersMixin
 
-# The columns a pick's JSON reads: every other one (and its type conversion) is skipped.
-PICK_COLUMNS = [
-    "issue_id",
-    "paper_id",
+# The columns the JSON of a pick, its paper and its issue reads (serializers.py), plus what
+# Last-Modified needs: loading only these takes a sixth off a page of 50 picks (bench/api.py).
+# A column missing here would cost a query per row, which tests/api/test_query_counts.py catches.
+PICK_COLUMNS = (
+    "issue",
+    "paper",
     "position",
     "why",
     "why_html",
@@ -57,229 +66,306 @@ PICK_COLUMNS = [
     "paper_title",
     "updated_at",
     "lock_version",
-    *(f"paper__{name}" for name in PAPER_JSON_COLUMNS),
-]
-ISSUE_REF_COLUMNS = ["issue__slug", "issue__title", "issue__published_at", "issue__updated_at"]
+)
+PAPER_COLUMNS = (
+    "arxiv_id",
+    "version",
+    "title",
+    "abstract",
+    "primary_category",
+    "categories",
+    "submitted_at",
+    "updated_at",
+    "comment",
+    "journal_ref",
+    "doi",
+    "code_url",
+    "project_url",
+    "modified",
+)
+ISSUE_REF_COLUMNS = ("slug", "title", "published_at", "updated_at")
+# Large columns no list shows: an issue's texts.
+UNSHOWN_ISSUE_FIELDS = ("intro", "intro_html", "outro", "outro_html", "references")
 
 
-def _pick_details(with_issue=True):
-    """What a pick's JSON shows, in a fixed number of queries whatever the number of picks.
+def ordered_authors(lookup):
+    """Prefetch papers' authors in arXiv's order into ``paper.authors_in_order``: one query.
 
-    Figures and authors are attached by ``with_details`` after the page is cut.
+    A list attribute (``to_attr``), not the ``authors`` manager: Django then skips
+    building a queryset per paper, which on a page of 50 costs more than the rows.
     """
-    if with_issue:
-        return Pick.objects.select_related("issue", "paper").only(*PICK_COLUMNS, *ISSUE_REF_COLUMNS)
-    return Pick.objects.select_related("paper").only(*PICK_COLUMNS)
-
-
-class _Row(SimpleNamespace):
-    """Attribute access over a .values() row, for the same JSON functions as model instances."""
-
-
-class _PaperRow(_Row):
-    @property
-    def abs_url(self):
-        return arxiv_ids.abs_url(self.arxiv_id)
-
-    @property
-    def pdf_url(self):
-        return arxiv_ids.pdf_url(self.arxiv_id)
-
-
-class _PickRow(_Row):
-    @property
-    def title(self):
-        return self.paper_title or self.paper.title
-
-
-def pick_from_row(row):
-    """A pick row of ``.values(*PICK_COLUMNS, *ISSUE_REF_COLUMNS)`` as an object the serializers read."""
-    own, paper, issue = {}, {}, {}
-    for key, value in row.items():
-        if key.startswith("paper__"):
-            paper[key[7:]] = value
-        elif key.startswith("issue__"):
-            issue[key[7:]] = value
-        else:
-            own[key] = value
-    return _PickRow(
-        pk=own["id"],
-        paper=_PaperRow(pk=own["paper_id"], **paper),
-        issue=_Row(pk=own["issue_id"], **issue),
-        **own,
+    return Prefetch(
+        lookup,
+        queryset=Author.objects.order_by("authorships__position").only("slug", "name"),
+        to_attr="authors_in_order",
     )
 
 
-def with_details(picks):
-    """The picks as a list with their figures and their papers' authors, two queries in all.
-
-    Plain queries instead of prefetch_related: on a page of 50 picks Django's
-    prefetch machinery cost more than the rows themselves.
-    """
-    picks = list(picks)
-    figures = {pick.pk: [] for pick in picks}
-    if figures:
-        for figure in Figure.objects.filter(pick_id__in=list(figures)).order_by("pick_id", "position", "pk"):
-            figures[figure.pick_id].append(figure)
-    for pick in picks:
-        pick.ordered_figures = figures[pick.pk]
-    attach_authors([pick.paper for pick in picks])
-    return picks
+def ordered_figures(lookup):
+    """Prefetch picks' figures in their order into ``pick.figures_in_order`` (as above)."""
+    return Prefetch(lookup, queryset=Figure.objects.order_by("position", "pk"), to_attr="figures_in_order")
 
 
-# Public reads ------------------------------------------------------------------
+def picks_with_details(*, with_issue=True):
+    """Picks with everything their JSON shows: paper, its ordered authors, figures (and issue)."""
+    columns = [*PICK_COLUMNS, *(f"paper__{name}" for name in PAPER_COLUMNS)]
+    related = ["paper"]
+    if with_issue:
+        columns += [f"issue__{name}" for name in ISSUE_REF_COLUMNS]
+        related.append("issue")
+    return (
+        Pick.objects.select_related(*related)
+        .only(*columns)
+        .prefetch_related(ordered_authors("paper__authors"), ordered_figures("figures"))
+    )
 
 
-ISSUE_ORDERING = Ordering(
-    {
-        "-published": ("-published_at", "-pk"),
-        "published": ("published_at", "pk"),
-        "-period": ("-period_start", "-pk"),
-        "period": ("period_start", "pk"),
-    },
-    default="-published",
-)
-PICK_ORDERING = Ordering(
-    {
-        "-published": ("-published", "position", "pk"),
-        "published": ("published", "position", "pk"),
-        "-submitted": ("-submitted", "-pk"),
-        "submitted": ("submitted", "pk"),
-    },
-    default="-published",
-)
-
-
-@extend_schema(
-    summary="List published issues",
-    description="Newest first by default. Drafts, issues in review and scheduled ones never appear.",
-    parameters=[ISSUE_ORDERING.parameter()],
-    tags=["issues"],
-)
-class IssueList(KnownQueryParametersMixin, ConditionalReadMixin, generics.ListAPIView):
-    shared_cache = True
-    serializer_class = IssueSerializer
-    pagination_class = CursorPage
-    ordering = ISSUE_ORDERING
-    query_parameters = PAGE_PARAMETERS
-
-    def get_queryset(self):
-        return Issue.objects.published().annotate(pick_count=Count("picks"))
-
-    def list(self, request, *args, **kwargs):
-        page = self.paginate_queryset(self.get_queryset())
-        self.last_modified = latest(*(issue.updated_at for issue in page))
-        return self.get_paginated_response(self.get_serializer(page, many=True).data)
-
-
-@extend_schema(
-    summary="One published issue",
-    description="The issue with its ordered picks (paper, authors, commentary as Markdown and sanitized "
-    "HTML, links, figures) and its numbered references.",
-    parameters=[
-        OpenApiParameter(
-            "slug",
-            OpenApiTypes.STR,
-            OpenApiParameter.PATH,
-            description="The issue's permanent slug.",
-            examples=[OpenApiExample("demo", value="april-2021")],
-        )
-    ],
-    tags=["issues"],
-)
-class IssueDetail(KnownQueryParametersMixin, ConditionalReadMixin, generics.RetrieveAPIView):
-    shared_cache = True
-    serializer_class = IssueDetailSerializer
-
-    def get_object(self):
-        issue = Issue.objects.published().filter(slug=self.kwargs["slug"]).first()
-        if issue is None:
-            raise Http404(f"No published issue with the slug “{self.kwargs['slug'][:100]}”.")
-        # Plain queries rather than a nested prefetch: cheaper, and the picks share this issue.
-        picks = with_details(_pick_details(with_issue=False).filter(issue=issue).order_by("position"))
-        for pick in picks:
-            pick.issue = issue
-        issue.ordered_picks = picks
-        issue.pick_count = len(picks)
-        self.last_modified = latest(issue.updated_at, *(pick.updated_at for pick in picks))
-        return issue
-
-
-@extend_schema(
-    summary="List published picks",
-    description="Every pick of every published issue, newest issue first by default, filterable.",
-    parameters=[*PICK_PARAMETERS, PICK_ORDERING.parameter()],
-    tags=["picks"],
-)
-class PickList(KnownQueryParametersMixin, ConditionalReadMixin, generics.ListAPIView):
-    shared_cache = True
-    serializer_class = PickListSerializer
-    pagination_class = CursorPage
-    ordering = PICK_ORDERING
-    query_parameters = (*PAGE_PARAMETERS, *(parameter.name for parameter in PICK_PARAMETERS))
-
-    def get_queryset(self):
-        picks = Pick.objects.filter(issue__in=Issue.objects.published())
-        # Cursor pages order by a field of the pick row itself: annotate the related ones.
-        picks = picks.annotate(published=F("issue__published_at"), submitted=F("paper__submitted_at"))
-        picks = filter_picks(picks, self.request.query_params)
-        # Plain rows, not model instances: building three instances per pick cost three
-        # times the query on a 50-pick page (bench/api.py).
-        return picks.values("id", "published", "submitted", *PICK_COLUMNS, *ISSUE_REF_COLUMNS)
-
-    def list(self, request, *args, **kwargs):
-        page = with_details([pick_from_row(row) for row in self.paginate_queryset(self.get_queryset())])
-        self.last_modified = latest(*(p.updated_at for p in page), *(p.issue.updated_at for p in page))
-        return self.get_paginated_response(self.get_serializer(page, many=True).data)
-
-
-# Curation: shared lookups -----------------------------------------------------------
-
-
-def staff_issue(slug):
-    """Any issue, whatever its status: only reached after the curator permission check."""
-    return get_object_or_404(Issue.objects.all(), slug=slug)
-
-
-def paper_by_arxiv_id(arxiv_id):
-    arxiv_id = resolve_arxiv_id(arxiv_id)
+def paper_in_database(text):
+    """The Paper of an arXiv id in any form; 404 naming it when it isn't in the database."""
+    arxiv_id = resolve_arxiv_id(text)
     paper = Paper.objects.filter(arxiv_id=arxiv_id).first()
     if paper is None:
         raise Http404(f"No paper {arxiv_id} in the database; add it with POST /api/v1/papers/ first.")
     return paper
 
 
-def _validation_error(error):
-    """Django's ValidationError from the editing functions → DRF's 400, fields kept."""
-    if hasattr(error, "message_dict"):
-        return ValidationError({k: list(v) for k, v in error.message_dict.items()})
-    return ValidationError(error.messages)
+class PublicReadMixin(ConditionalReadMixin, KnownQueryParametersMixin):
+    """A public read: cursor pages of ``ordering``, filters of ``filterset_class``, conditional GET."""
 
-
-def _edit_conflict(error):
-    return APIConflict(
-        str(error),
-        code="edit_conflict",
-        details={
-            "lock_version": error.lock_version,
-            "changes": [
-                {key: str(value) if value is not None else None for key, value in change.items()}
-                for change in error.changes
-            ],
-            "editors": [str(editor) for editor in error.editors],
-        },
-    )
-
-
-def _transition_error(error):
-    return APIConflict(
-        error.problems[0] if len(error.problems) == 1 else "The transition was refused.",
-        code="transition_refused",
-        details={"problems": error.problems},
-    )
+    pagination_class = CursorPage
+    filter_backends = [FilterBackend]
 
 
 SLUG_PARAMETER = OpenApiParameter(
+    "slug",
+    OpenApiTypes.STR,
+    OpenApiParameter.PATH,
+    description="The issue's permanent slug.",
+    examples=[OpenApiExample("demo issue", value="april-2021")],
+)
+ARXIV_ID_PARAMETER = OpenApiParameter(
+    "arxiv_id",
+    OpenApiTypes.STR,
+    OpenApiParameter.PATH,
+    description="Any form of the arXiv id: 2103.10360, 2103.10360v2, arXiv:2103.10360. "
+    "Old-style ids contain a slash: hep-th/9901001.",
+    examples=[OpenApiExample("new style", value="2103.03230")],
+)
+
+
+# Public reads --------------------------------------------------------------------
+
+
+@extend_schema_view(
+    list=extend_schema(
+        operation_id="list_issues",
+        summary="List published issues",
+        description="Newest first by default. Drafts, issues in review and scheduled ones never appear.",
+        tags=["issues"],
+    ),
+    retrieve=extend_schema(
+        operation_id="get_issue",
+        summary="One published issue",
+        description="The issue with its ordered picks (paper, authors, commentary as Markdown and "
+        "sanitized HTML, links, figures) and its numbered references.",
+        parameters=[SLUG_PARAMETER],
+        tags=["issues"],
+    ),
+)
+class IssueViewSet(PublicReadMixin, viewsets.ReadOnlyModelViewSet):
+    lookup_field = "slug"
+    shared_cache = True
+    ordering = Ordering(
+        {
+            "-published": ("-published_at", "-pk"),
+            "published": ("published_at", "pk"),
+            "-period": ("-period_start", "-pk"),
+            "period": ("period_start", "pk"),
+        },
+        default="-published",
+    )
+
+    def get_queryset(self):
+        issues = Issue.objects.published()
+        if self.action == "list":
+            return issues.annotate(pick_count=Count("picks")).defer(*UNSHOWN_ISSUE_FIELDS)
+        # The picks' ``issue`` is this issue: Django sets it on each prefetched pick.
+        picks = picks_with_details(with_issue=False).order_by("position")
+        return issues.prefetch_related(Prefetch("picks", queryset=picks))
+
+    def get_serializer_class(self):
+        return IssueSerializer if self.action == "list" else IssueDetailSerializer
+
+    def last_modified(self, issues):
+        if self.action == "list":
+            return latest(*(issue.updated_at for issue in issues))
+        return latest(
+            *(issue.updated_at for issue in issues), *(p.updated_at for i in issues for p in i.picks.all())
+        )
+
+
+@extend_schema_view(
+    list=extend_schema(
+        operation_id="list_picks",
+        summary="List published picks",
+        description="Every pick of every published issue, newest issue first by default, filterable.",
+        tags=["picks"],
+    )
+)
+class PickViewSet(PublicReadMixin, mixins.ListModelMixin, viewsets.GenericViewSet):
+    serializer_class = PickWithIssueSerializer
+    filterset_class = PickFilter
+    shared_cache = True
+    ordering = Ordering(
+        {
+            "-published": ("-published", "position", "pk"),
+            "published": ("published", "position", "pk"),
+            "-submitted": ("-submitted", "-pk"),
+            "submitted": ("submitted", "pk"),
+        },
+        default="-published",
+    )
+
+    def get_queryset(self):
+        # Cursor pages order by a field of the pick row itself: annotate the related ones.
+        return (
+            picks_with_details()
+            .published()
+            .annotate(published=F("issue__published_at"), submitted=F("paper__submitted_at"))
+        )
+
+    def last_modified(self, picks):
+        return latest(*(pick.updated_at for pick in picks), *(pick.issue.updated_at for pick in picks))
+
+
+@extend_schema_view(
+    list=extend_schema(
+        operation_id="list_papers",
+        summary="List published papers",
+        description="Papers picked in a published issue, newest submission first.",
+        tags=["papers"],
+    ),
+    retrieve=extend_schema(
+        operation_id="get_paper",
+        summary="One published paper",
+        description="The paper with its authors and the published picks it appears in.",
+        parameters=[ARXIV_ID_PARAMETER],
+        tags=["papers"],
+    ),
+)
+class PaperViewSet(AddPapersMixin, PublicReadMixin, viewsets.ReadOnlyModelViewSet):
+    filterset_class = PaperFilter
+    ordering = Ordering(
+        {"-submitted": ("-submitted_at", "-pk"), "submitted": ("submitted_at", "pk")}, default="-submitted"
+    )
+
+    def get_queryset(self):
+        papers = (
+            Pick.objects.published()
+            .papers()
+            .only(*PAPER_COLUMNS)
+            .prefetch_related(ordered_authors("authors"))
+        )
+        if self.action == "retrieve":
+            picks = (
+                Pick.objects.published().select_related("issue").order_by("-issue__published_at", "position")
+            )
+            papers = papers.prefetch_related(Prefetch("picks", queryset=picks, to_attr="published_picks"))
+        return papers
+
+    def get_object(self):
+        arxiv_id = resolve_arxiv_id(self.kwargs["arxiv_id"])
+        paper = self.get_queryset().filter(arxiv_id=arxiv_id).first()
+        if paper is None:
+            raise Http404(f"No published pick of paper {arxiv_id}.")
+        return paper
+
+    def get_serializer_class(self):
+        return PaperDetailSerializer if self.action == "retrieve" else PaperSerializer
+
+    def last_modified(self, papers):
+        picks = (pick for paper in papers for pick in getattr(paper, "published_picks", ()))
+        return latest(*(paper.modified for paper in papers), *(pick.issue.updated_at for pick in picks))
+
+
+@extend_schema_view(
+    list=extend_schema(
+        operation_id="list_authors",
+        summary="List authors of published picks",
+        tags=["authors"],
+    ),
+    retrieve=extend_schema(
+        operation_id="get_author",
+        summary="One author",
+        description="The author and their published picks, newest issue first.",
+        parameters=[
+            OpenApiParameter(
+                "slug",
+                OpenApiTypes.STR,
+                OpenApiParameter.PATH,
+                description="The author's slug.",
+                examples=[OpenApiExample("an author", value="jure-zbontar")],
+            )
+        ],
+        tags=["authors"],
+    ),
+)
+class AuthorViewSet(PublicReadMixin, viewsets.ReadOnlyModelViewSet):
+    filterset_class = AuthorFilter
+    lookup_field = "slug"
+    ordering = Ordering({"name": ("name", "pk"), "-name": ("-name", "-pk")}, default="name")
+
+    def get_queryset(self):
+        return Pick.objects.published().authors().only("slug", "name")
+
+    def get_serializer_class(self):
+        return AuthorDetailSerializer if self.action == "retrieve" else AuthorSerializer
+
+    def get_object(self):
+        author = self.get_queryset().filter(slug=self.kwargs["slug"]).first()
+        if author is None:
+            raise Http404("No published pick by this author.")
+        # Picks reach authors through papers: one query with the picks' issues and papers,
+        # where a prefetch would walk authors → papers → picks in three.
+        author.published_picks = list(
+            Pick.objects.published()
+            .filter(paper__in=Authorship.objects.filter(author=author).values("paper"))
+            .select_related("issue", "paper")
+            .only(
+                "position",
+                "issue",
+                "paper",
+                *(f"issue__{name}" for name in ISSUE_REF_COLUMNS),
+                "paper__arxiv_id",
+                "paper__title",
+            )
+            .order_by("-issue__published_at", "position")
+        )
+        return author
+
+    def last_modified(self, authors):
+        return latest(
+            *(pick.issue.updated_at for author in authors for pick in getattr(author, "published_picks", ()))
+        )
+
+
+# Curation ----------------------------------------------------------------------------
+
+
+class IssueStaffMixin:
+    """Endpoints of any issue, whatever its status (drafts too): curators and editors only."""
+
+    permission_classes = [IsCurator]
+
+    @cached_property
+    def issue(self):
+        issue = Issue.objects.filter(slug=self.kwargs["slug"]).first()
+        if issue is None:
+            raise Http404(f"No issue with the slug “{self.kwargs['slug'][:100]}”.")
+        return issue
+
+
+STAFF_SLUG_PARAMETER = OpenApiParameter(
     "slug",
     OpenApiTypes.STR,
     OpenApiParameter.PATH,
@@ -288,31 +374,28 @@ SLUG_PARAMETER = OpenApiParameter(
 )
 
 
-# Picks ------------------------------------------------------------------------------
-
-
-class IssuePicks(KnownQueryParametersMixin, APIView):
-    """The picks of an issue in any status (drafts too), for curators and editors."""
-
-    permission_classes = [IsCurator]
-
-    @extend_schema(
+@extend_schema_view(
+    list=extend_schema(
+        operation_id="list_issue_picks",
         summary="List an issue's picks (curators; drafts too)",
-        parameters=[SLUG_PARAMETER],
-        responses={200: StaffPickSerializer(many=True)},
+        description="All of them, in the issue's order: a plain list, not a cursor page "
+        "(an issue has a few dozen picks at most).",
+        parameters=[STAFF_SLUG_PARAMETER],
         tags=["curation"],
-    )
-    def get(self, request, slug):
-        issue = staff_issue(slug)
-        picks = with_details(_pick_details().filter(issue=issue).order_by("position"))
-        return Response(StaffPickSerializer(picks, many=True).data)
-
-    @extend_schema(
+    ),
+    retrieve=extend_schema(
+        operation_id="get_issue_pick",
+        summary="One pick of an issue (curators)",
+        parameters=[STAFF_SLUG_PARAMETER],
+        tags=["curation"],
+    ),
+    create=extend_schema(
+        operation_id="add_pick",
         summary="Add a pick (curators)",
         description="Adds the paper as the issue's last pick. The paper must be in the database.",
-        parameters=[SLUG_PARAMETER],
+        parameters=[STAFF_SLUG_PARAMETER],
         request=PickCreateSerializer,
-        responses={201: StaffPickSerializer},
+        responses={status.HTTP_201_CREATED: StaffPickSerializer},
         examples=[
             OpenApiExample(
                 "add",
@@ -321,144 +404,132 @@ class IssuePicks(KnownQueryParametersMixin, APIView):
             )
         ],
         tags=["curation"],
-    )
-    def post(self, request, slug):
-        issue = staff_issue(slug)
-        body = PickCreateSerializer(data=request.data)
-        body.is_valid(raise_exception=True)
-        fields = dict(body.validated_data)
-        paper = paper_by_arxiv_id(fields.pop("arxiv_id"))
-        try:
-            pick = editing.add_pick(issue, paper, by=request.user, **fields)
-        except DjangoValidationError as error:
-            raise _validation_error(error) from None
-        return Response(
-            StaffPickSerializer(with_details(_pick_details().filter(pk=pick.pk))[0]).data, status=201
-        )
-
-
-class IssuePickDetail(KnownQueryParametersMixin, APIView):
-    permission_classes = [IsCurator]
-
-    def _pick(self, slug, pk):
-        issue = staff_issue(slug)
-        return with_details([get_object_or_404(_pick_details().filter(issue=issue), pk=pk)])[0]
-
-    @extend_schema(
-        summary="One pick of an issue (curators)",
-        parameters=[SLUG_PARAMETER],
-        responses={200: StaffPickSerializer},
-        tags=["curation"],
-    )
-    def get(self, request, slug, pk):
-        return Response(StaffPickSerializer(self._pick(slug, pk)).data)
-
-    @extend_schema(
+    ),
+    partial_update=extend_schema(
+        operation_id="edit_pick",
         summary="Edit a pick (curators; editors once scheduled or published)",
         description="Send the `lock_version` you read: if someone saved since, 409 with what changed.",
-        parameters=[SLUG_PARAMETER],
+        parameters=[STAFF_SLUG_PARAMETER],
         request=PickUpdateSerializer,
-        responses={200: StaffPickSerializer},
+        responses={status.HTTP_200_OK: StaffPickSerializer},
         examples=[
             OpenApiExample("edit", value={"why": "Sharper text.", "lock_version": 3}, request_only=True)
         ],
         tags=["curation"],
-    )
-    def patch(self, request, slug, pk):
-        pick = self._pick(slug, pk)
+    ),
+    destroy=extend_schema(
+        operation_id="remove_pick",
+        summary="Remove a pick (curators)",
+        description="Later picks move up; the pick's last text stays in the issue's history.",
+        parameters=[STAFF_SLUG_PARAMETER],
+        responses={status.HTTP_204_NO_CONTENT: None},
+        tags=["curation"],
+    ),
+    reorder=extend_schema(
+        operation_id="reorder_picks",
+        summary="Reorder an issue's picks (curators)",
+        parameters=[STAFF_SLUG_PARAMETER],
+        request=ReorderSerializer,
+        responses={status.HTTP_200_OK: StaffPickSerializer(many=True)},
+        examples=[OpenApiExample("order", value={"pick_ids": [12, 10, 11]}, request_only=True)],
+        tags=["curation"],
+    ),
+)
+class IssuePickViewSet(
+    IssueStaffMixin,
+    KnownQueryParametersMixin,
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    viewsets.GenericViewSet,
+):
+    serializer_class = StaffPickSerializer
+
+    def get_queryset(self):
+        return picks_with_details().filter(issue=self.issue).order_by("position")
+
+    def _read(self, pick):
+        """The pick as it is now, with everything its JSON shows."""
+        return self.get_serializer(self.get_queryset().get(pk=pick.pk)).data
+
+    def create(self, request, *args, **kwargs):
+        body = PickCreateSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        fields = dict(body.validated_data)
+        paper = paper_in_database(fields.pop("arxiv_id"))
+        pick = editing.add_pick(self.issue, paper, by=request.user, **fields)
+        return Response(self._read(pick), status=status.HTTP_201_CREATED)
+
+    def partial_update(self, request, *args, **kwargs):
+        pick = self.get_object()
         body = PickUpdateSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         data = dict(body.validated_data)
         lock_version = data.pop("lock_version")
-        try:
-            editing.update_pick(pick, by=request.user, data=data, lock_version=lock_version)
-        except editing.EditConflict as error:
-            raise _edit_conflict(error) from None
-        except DjangoValidationError as error:
-            raise _validation_error(error) from None
-        return Response(StaffPickSerializer(with_details(_pick_details().filter(pk=pick.pk))[0]).data)
+        editing.update_pick(pick, by=request.user, data=data, lock_version=lock_version)
+        return Response(self._read(pick))
 
-    @extend_schema(
-        summary="Remove a pick (curators)",
-        description="Later picks move up; the pick's last text stays in the issue's history.",
-        parameters=[SLUG_PARAMETER],
-        request=None,
-        responses={204: None},
-        tags=["curation"],
-    )
-    def delete(self, request, slug, pk):
-        editing.remove_pick(self._pick(slug, pk), by=request.user)
-        return Response(status=204)
+    def destroy(self, request, *args, **kwargs):
+        editing.remove_pick(self.get_object(), by=request.user)
+        return Response(status=status.HTTP_204_NO_CONTENT)
 
-
-class IssuePicksReorder(KnownQueryParametersMixin, APIView):
-    permission_classes = [IsCurator]
-
-    @extend_schema(
-        summary="Reorder an issue's picks (curators)",
-        parameters=[SLUG_PARAMETER],
-        request=ReorderSerializer,
-        responses={200: StaffPickSerializer(many=True)},
-        examples=[OpenApiExample("order", value={"pick_ids": [12, 10, 11]}, request_only=True)],
-        tags=["curation"],
-    )
-    def post(self, request, slug):
-        issue = staff_issue(slug)
+    @action(detail=False, methods=["post"])
+    def reorder(self, request, *args, **kwargs):
         body = ReorderSerializer(data=request.data)
         body.is_valid(raise_exception=True)
-        try:
-            editing.reorder_picks(issue, body.validated_data["pick_ids"], by=request.user)
-        except DjangoValidationError as error:
-            raise _validation_error(error) from None
-        return Response(
-            StaffPickSerializer(
-                with_details(_pick_details().filter(issue=issue).order_by("position")), many=True
-            ).data
-        )
+        editing.reorder_picks(self.issue, body.validated_data["pick_ids"], by=request.user)
+        return Response(self.get_serializer(self.get_queryset(), many=True).data)
 
 
-# Triage queue --------------------------------------------------------------------------
+def _transition(operation_id, summary, description, request=None, examples=()):
+    return extend_schema(
+        operation_id=operation_id,
+        summary=summary,
+        description=f"{description} A refusal lists every problem in `details.problems` (409).",
+        parameters=[STAFF_SLUG_PARAMETER],
+        request=request,
+        responses={status.HTTP_200_OK: StaffIssueSerializer},
+        examples=list(examples),
+        tags=["curation"],
+    )
 
-# Transitions -------------------------------------------------------------------------
 
-_TRANSITIONS = ["submit", "schedule", "publish", "unpublish"]
+class IssueWorkflowViewSet(IssueStaffMixin, KnownQueryParametersMixin, viewsets.GenericViewSet):
+    """An issue's way through its workflow: one action per transition."""
 
+    serializer_class = StaffIssueSerializer
 
-class IssueTransition(KnownQueryParametersMixin, APIView):
-    permission_classes = [IsCurator]
+    def _answer(self, issue):
+        return Response(self.get_serializer(issue).data)
 
-    @extend_schema(
-        summary="Move an issue through its workflow",
-        description="`submit` (curators): draft → in review. `schedule` (editors, body `publish_at`), "
-        "`publish` and `unpublish` (editors). A refusal lists every problem in `details.problems` (409).",
-        parameters=[
-            SLUG_PARAMETER,
-            OpenApiParameter("transition", OpenApiTypes.STR, OpenApiParameter.PATH, enum=_TRANSITIONS),
-        ],
+    @_transition("submit_issue", "Submit an issue for review (curators)", "Draft → in review.")
+    @action(detail=True, methods=["post"])
+    def submit(self, request, *args, **kwargs):
+        return self._answer(publishing.submit_for_review(self.issue, by=request.user))
+
+    @_transition(
+        "schedule_issue",
+        "Schedule an issue (editors)",
+        "It goes out by itself at `publish_at`.",
         request=ScheduleSerializer,
-        responses={200: StaffIssueSerializer},
         examples=[
             OpenApiExample("schedule", value={"publish_at": "2026-12-01T08:00:00Z"}, request_only=True)
         ],
-        tags=["curation"],
     )
-    def post(self, request, slug, transition):
-        if transition not in _TRANSITIONS:
-            raise Http404(f"Unknown transition “{transition[:30]}”; use one of: {', '.join(_TRANSITIONS)}.")
-        issue = staff_issue(slug)
-        try:
-            if transition == "submit":
-                issue = publishing.submit_for_review(issue, by=request.user)
-            elif transition == "schedule":
-                body = ScheduleSerializer(data=request.data)
-                body.is_valid(raise_exception=True)
-                issue = publishing.schedule_issue(
-                    issue, by=request.user, publish_at=body.validated_data["publish_at"]
-                )
-            elif transition == "publish":
-                issue = publishing.publish_issue(issue, by=request.user)
-            else:
-                issue = publishing.unpublish_issue(issue, by=request.user)
-        except publishing.TransitionError as error:
-            raise _transition_error(error) from None
-        return Response(StaffIssueSerializer(issue).data)
+    @action(detail=True, methods=["post"])
+    def schedule(self, request, *args, **kwargs):
+        body = ScheduleSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        publish_at = body.validated_data["publish_at"]
+        return self._answer(publishing.schedule_issue(self.issue, by=request.user, publish_at=publish_at))
+
+    @_transition("publish_issue", "Publish an issue now (editors)", "Readers see it at once.")
+    @action(detail=True, methods=["post"])
+    def publish(self, request, *args, **kwargs):
+        return self._answer(publishing.publish_issue(self.issue, by=request.user))
+
+    @_transition(
+        "unpublish_issue", "Unpublish an issue (editors)", "Back to draft: readers no longer see it."
+    )
+    @action(detail=True, methods=["post"])
+    def unpublish(self, request, *args, **kwargs):
+        return self._answer(publishing.unpublish_issue(self.issue, by=request.user))

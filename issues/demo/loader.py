@@ -11,6 +11,7 @@ from django.db import transaction
 
 from curation.roles import EDITORS
 from papers.ingest import PaperRecord, import_entries
+from papers.models import Paper
 
 from ..editing import ISSUE_FIELDS, add_pick, save_issue
 from ..figures import add_figure
@@ -66,8 +67,6 @@ def load_demo():
         return existing, False
 
     import_entries(list(paper_records(data["papers"])))
-    from papers.models import Paper
-
     papers = Paper.objects.in_bulk([p["arxiv_id"] for p in data["papers"]], field_name="arxiv_id")
     editor = demo_editor()
     # The same functions the admin uses: revisions, rendering and footnote

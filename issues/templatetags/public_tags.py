@@ -5,8 +5,10 @@ import re
 
 from django import template
 from django.conf import settings
-from django.utils.html import format_html
+from django.utils.html import escape, format_html
 from django.utils.safestring import mark_safe
+
+from papers.links import code_link_label
 
 register = template.Library()
 
@@ -57,6 +59,23 @@ def footnotes_to(html, url):
     """Commentary shown outside its issue page: footnote links point into the issue, ids dropped."""
     html = _FOOTNOTE_HREF.sub(lambda m: f'href="{url}#{m.group(1)}"', html or "")
     return mark_safe(_FOOTNOTE_ID.sub("", html))
+
+
+@register.filter
+def fragments_to(html, url):
+    """Fragment links (footnotes ``#ref-2``, back-links ``#fnref-2-1``) made absolute on ``url``.
+
+    For feeds: a reader shows the entry away from the issue page, where a bare
+    ``#ref-2`` points nowhere. Ids are kept, so the links still work in readers
+    that show the whole entry as a page.
+    """
+    return mark_safe((html or "").replace('href="#', f'href="{escape(url)}#'))
+
+
+@register.filter
+def code_label(url):
+    """ "Code", or "Model", "Dataset" or "Demo" for a Hugging Face link (papers/links.py)."""
+    return code_link_label(url)
 
 
 @register.filter

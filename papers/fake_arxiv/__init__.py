@@ -5,7 +5,8 @@ honours ``search_query`` (cat:, submittedDate:[… TO …], ti:/abs:/au:/all:,
 AND/OR/ANDNOT, parentheses), ``id_list``, ``start``, ``max_results``,
 ``sortBy``/``sortOrder``, answers malformed ids with arXiv's HTTP 400 error
 feed, and injects faults on request (status codes with Retry-After, empty
-pages, malformed XML, delays).
+pages, malformed XML, delays, answers dripped a byte at a time, huge answers,
+broken entries).
 
     server = FakeArxiv(entries).start()   # a free port, in a thread
     server.add_fault("status", status=503, times=1)

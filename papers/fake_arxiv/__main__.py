@@ -16,7 +16,8 @@ def main():
         action="append",
         default=[],
         metavar="KIND[:N]",
-        help="inject a fault for the next N requests: 503, 429, 400, empty, malformed, delay5 (seconds)",
+        help="inject a fault for the next N requests: 503, 429, 400, empty, malformed, delay5 (seconds), "
+        "drip3 (a byte every 3 s), huge250 (a 250 MB answer), invalid (broken entries)",
     )
     args = parser.parse_args()
     server = FakeArxiv(load_entries(args.data), host=args.host, port=args.port)
@@ -29,6 +30,12 @@ def main():
             )
         elif kind.startswith("delay"):
             server.add_fault("delay", delay=float(kind[5:] or 5), times=times)
+        elif kind.startswith("drip"):
+            server.add_fault("drip", delay=float(kind[4:] or 3), times=times)
+        elif kind.startswith("huge"):
+            server.add_fault("huge", size=int(float(kind[4:] or 250) * 1_000_000), times=times)
+        elif kind == "invalid":
+            server.add_fault("invalid", count=3, times=times)
         else:
             server.add_fault(kind, times=times)
     server.start()

@@ -130,20 +130,46 @@ def render_error(message):
     )
 
 
+def render_invalid_entry(entry, n):
+    """The entry as a broken arXiv would send it: the nth kind of breakage, in turn."""
+    xml = render_entry(entry)
+    versioned = f"{entry['arxiv_id']}v{entry['version']}"
+    kind = n % 3
+    if kind == 0:  # an id that is not arXiv's
+        return xml.replace(
+            f"<id>http://arxiv.org/abs/{versioned}</id>", f"<id>http://arxiv.org/abs/bogus-{n}</id>"
+        )
+    if kind == 1:  # a date that is not a date
+        return re.sub(r"<published>[^<]*</published>", "<published>last Tuesday</published>", xml)
+    return re.sub(r"\s*<published>[^<]*</published>", "", xml)  # no <published> at all
+
+
 @dataclass
 class Fault:
     """One injected fault. ``match``: a substring of the decoded query string it applies to;
-    ``skip``: let this many matching requests through first; ``times``: then apply it this often."""
+    ``skip``: let this many matching requests through first; ``times``: then apply it this often.
 
-    kind: str  # "status", "empty", "malformed", "delay"
+    Kinds: "status" (``status``, ``retry_after``, ``body``), "empty", "malformed",
+    "delay" (``delay`` seconds before answering), "drip" (the normal answer, one
+    byte every ``delay`` seconds), "huge" (``size`` bytes of feed, streamed; without
+    Content-Length when ``declare_length`` is false), "invalid" (the page's first
+    ``count`` entries broken: a bogus id, an unreadable date, no date, in turn).
+    ``sent`` counts the body bytes the server managed to write.
+    """
+
+    kind: str
     status: int = 503
     retry_after: str | None = None
     body: str = ""
     delay: float = 0.0
+    size: int = 0
+    declare_length: bool = True
+    count: int = 1
     match: str = ""
     skip: int = 0
     times: int = 1
     hook: object = None  # called (with the query) when the fault fires: lets tests act mid-run
+    sent: int = 0
 
 
 class FakeArxiv:
@@ -247,11 +273,8 @@ class FakeArxiv:
         self._cache[key] = result
         return result
 
-    def respond(self, params, query_text):
-        """(status, headers, body bytes, delay) for one request."""
-        fault = self._take_fault(query_text)
-        if fault and fault.hook:
-            fault.hook(query_text)
+    def respond(self, params, query_text, fault=None):
+        """(status, headers, body bytes, delay) for one request (``fault``: the one it fires)."""
         delay = fault.delay if fault and fault.kind == "delay" else 0.0
         if fault and fault.kind == "status":
             headers = {"Retry-After": fault.retry_after} if fault.retry_after else {}
@@ -278,9 +301,11 @@ class FakeArxiv:
         except q.QueryError as exc:
             return 400, {}, render_error(str(exc)).encode(), delay
         page = [] if fault and fault.kind == "empty" else result[start : start + max_results]
-        body = render_feed(
-            f"arXiv Query: {query_text}", [self._entry_xml(e) for e in page], len(result), start, len(page)
-        )
+        entries_xml = [self._entry_xml(e) for e in page]
+        if fault and fault.kind == "invalid":
+            for n in range(min(fault.count, len(page))):
+                entries_xml[n] = render_invalid_entry(page[n], n)
+        body = render_feed(f"arXiv Query: {query_text}", entries_xml, len(result), start, len(page))
         if fault and fault.kind == "malformed":
             # A feed cut off mid-entry, as a dropped connection would leave it.
             body = body[: max(len(body) // 2, 200)]
@@ -303,12 +328,18 @@ class FakeArxiv:
                 query_text = "&".join(f"{k}={v[0]}" for k, v in params.items())
                 with server._lock:
                     server.requests.append((time.monotonic(), query_text))
-                status, headers, body, delay = server.respond(params, query_text)
+                fault = server._take_fault(query_text)
+                if fault and fault.hook:
+                    fault.hook(query_text)
+                if fault and fault.kind == "huge":
+                    self._send_huge(fault)
+                    return
+                status, headers, body, delay = server.respond(params, query_text, fault)
                 if delay:
                     time.sleep(delay)
-                self._send(status, headers, body)
+                self._send(status, headers, body, drip=fault if fault and fault.kind == "drip" else None)
 
-            def _send(self, status, headers, body):
+            def _send(self, status, headers, body, drip=None):
                 try:
                     self.send_response(status)
                     self.send_header("Content-Type", "application/atom+xml; charset=utf-8")
@@ -316,9 +347,42 @@ class FakeArxiv:
                     for name, value in headers.items():
                         self.send_header(name, value)
                     self.end_headers()
-                    self.wfile.write(body)
+                    if drip is None:
+                        self.wfile.write(body)
+                        return
+                    # Never silent for a whole read timeout, never done either.
+                    for i in range(len(body)):
+                        self.wfile.write(body[i : i + 1])
+                        self.wfile.flush()
+                        drip.sent += 1
+                        time.sleep(drip.delay)
                 except (BrokenPipeError, ConnectionResetError):
                     pass  # the client gave up (a timeout test): nothing to tell it
+
+            def _send_huge(self, fault):
+                head = render_feed("huge", [], 0, 0, 0).replace("</feed>\n", "").encode() + b"<!--"
+                tail = b"-->\n</feed>\n"
+                padding = max(0, fault.size - len(head) - len(tail))
+                block = b"x" * 65536
+                try:
+                    self.send_response(200)
+                    self.send_header("Content-Type", "application/atom+xml; charset=utf-8")
+                    if fault.declare_length:
+                        self.send_header("Content-Length", str(len(head) + padding + len(tail)))
+                    else:
+                        # No length: the body ends when the connection closes.
+                        self.send_header("Connection", "close")
+                        self.close_connection = True
+                    self.end_headers()
+                    self.wfile.write(head)
+                    while padding > 0:
+                        piece = block[: min(padding, len(block))]
+                        self.wfile.write(piece)
+                        fault.sent += len(piece)
+                        padding -= len(piece)
+                    self.wfile.write(tail)
+                except (BrokenPipeError, ConnectionResetError):
+                    pass
 
             def log_message(self, format, *args):  # noqa: A002 - keep tests and benches quiet
                 pass

@@ -1,6 +1,7 @@
 // Composing page: reorder picks by drag and drop, or with the Up/Down buttons
 // without reloading (so unsaved text in the issue form stays). Without
-// JavaScript the Up/Down buttons still work as plain form submissions.
+// JavaScript the Up/Down buttons still work as plain form submissions (which
+// save the typed text first). Buttons with data-confirm ask before acting.
 (function () {
   "use strict";
 
@@ -92,6 +93,16 @@
       save(list);
     });
   }
+
+  // Buttons that publish, unpublish or overwrite text ask first (data-confirm holds the question).
+  // In the capture phase, so that a refusal stops the submission before anything else sees the click.
+  document.addEventListener("click", function (event) {
+    var button = event.target.closest("[data-confirm]");
+    if (button && !window.confirm(button.dataset.confirm)) {
+      event.preventDefault();
+      event.stopImmediatePropagation();
+    }
+  }, true);
 
   document.addEventListener("DOMContentLoaded", function () {
     var list = document.getElementById("picks");

@@ -16,14 +16,15 @@ READS = ["/api/v1/picks/?page_size=50", "/api/v1/issues/march-2021/", "/api/v1/i
 def test_a_second_anonymous_read_is_answered_from_the_cache(anon, published, url, django_assert_num_queries):
     first = anon.get(url)
     assert first.status_code == 200
-    with django_assert_num_queries(0):
+    # 1 the publication version: the answer kept under it comes from the cache
+    with django_assert_num_queries(1):
         again = anon.get(url)
     assert again.status_code == 200
     assert again.content == first.content
     assert again["ETag"] == first["ETag"] and again["Content-Type"] == "application/json"
     assert again["Cache-Control"] == first["Cache-Control"]
     # The stored answer still answers a conditional GET.
-    with django_assert_num_queries(0):
+    with django_assert_num_queries(1):
         assert anon.get(url, HTTP_IF_NONE_MATCH=first["ETag"]).status_code == 304
 
 
@@ -61,7 +62,7 @@ def test_a_harvested_new_version_of_a_picked_paper_shows_at_once(anon, client, p
 def test_a_harvest_of_unpicked_papers_keeps_the_cache(anon, published, django_assert_num_queries):
     anon.get("/api/v1/issues/")
     import_entries([make_record()])
-    with django_assert_num_queries(0):
+    with django_assert_num_queries(1):
         assert anon.get("/api/v1/issues/").status_code == 200
 
 
@@ -87,7 +88,7 @@ def test_signed_in_clients_are_answered_from_the_database(
     anon.get("/api/v1/issues/")
     response = as_curator.get("/api/v1/issues/")
     assert response.status_code == 200
-    with django_assert_num_queries(0):
+    with django_assert_num_queries(1):
         anon.get("/api/v1/issues/")
     # A token request costs its token lookup and the read itself, never a stored answer.
     with django_assert_num_queries(2):

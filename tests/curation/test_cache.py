@@ -2,9 +2,12 @@
 
 import logging
 import socket
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
-from django.core.cache import cache
+from django.core.cache import cache, caches
+from django.core.cache.backends.redis import RedisCache
+from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from curation.cache import ResilientRedisCache
 
@@ -28,9 +31,63 @@ def unreachable_cache_settings():
 @pytest.fixture
 def redis_down(settings):
     settings.CACHES = unreachable_cache_settings()
-    ResilientRedisCache._last_logged = 0.0
+    ResilientRedisCache.reset()
     yield
-    ResilientRedisCache._last_logged = 0.0
+    ResilientRedisCache.reset()
+
+
+class Clock:
+    """time.monotonic() for curation/cache.py, moved by hand."""
+
+    def __init__(self):
+        self.now = 1000.0
+
+    def __call__(self):
+        return self.now
+
+
+@pytest.fixture
+def attempts(redis_down, monkeypatch):
+    """Every call that reaches Redis, which fails each one; and the cache module's clock."""
+    calls = []
+
+    def failing_get(self, key, default=None, version=None):
+        calls.append(key)
+        raise RedisTimeoutError("Timeout reading from socket")
+
+    clock = Clock()
+    monkeypatch.setattr(RedisCache, "get", failing_get)
+    monkeypatch.setattr("curation.cache.time.monotonic", clock)
+    return calls, clock
+
+
+def test_a_redis_that_failed_is_skipped_for_a_while_then_asked_again(attempts):
+    calls, clock = attempts
+    for _ in range(50):
+        assert cache.get("page") is None
+    # One call waited for Redis (one timeout); the other 49 were misses at once.
+    assert len(calls) == 1
+    clock.now += ResilientRedisCache.skip_for - 0.1
+    assert cache.get("page") is None and len(calls) == 1
+    clock.now += 0.2
+    assert cache.get("page") is None and len(calls) == 2
+    # Failed again: skipped again.
+    assert cache.get("page") is None and len(calls) == 2
+
+
+def test_skipping_is_per_process_not_per_thread(attempts):
+    calls, _ = attempts
+    cache.get("page")
+    # Django gives each thread its own cache object; they share what the process learned.
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        assert list(pool.map(lambda _: caches["default"].get("page", "miss"), range(8))) == ["miss"] * 8
+    assert len(calls) == 1
+
+
+def test_readiness_asks_redis_even_while_the_cache_skips_it(client, attempts, db):
+    cache.get("page")
+    assert caches["default"].skipping()
+    assert client.get("/readyz").json()["checks"]["cache"].startswith("unavailable: ")
 
 
 def test_every_cache_call_behaves_like_a_miss(redis_down, caplog):

@@ -192,3 +192,33 @@ def test_figures_must_be_real_images(tmp_path):
     svg = SimpleUploadedFile("figure.svg", b"<svg onload='alert(1)'/>", "image/svg+xml")
     form = FigureForm(data={"alt_text": "A chart"}, files={"image": svg})
     assert not form.is_valid()
+
+
+def test_behind_the_compose_proxy_clients_are_told_apart_and_gunicorn_is_not_exposed():
+    """docker-compose.yml: web trusts the one proxy in front of it, and only that proxy reaches it."""
+    import yaml
+
+    compose = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
+    web = compose["services"]["web"]
+    assert web["environment"]["TRUSTED_PROXY_COUNT"] == "${TRUSTED_PROXY_COUNT:-1}"
+    # The shared environment is still there (the merge kept it).
+    assert web["environment"]["SECRET_KEY"].startswith("${SECRET_KEY:?")
+    assert web["ports"] == ["127.0.0.1:8000:8000"]
+
+
+def gunicorn_config():
+    config = {"__file__": str(ROOT / "gunicorn.conf.py")}
+    exec(compile((ROOT / "gunicorn.conf.py").read_text(), "gunicorn.conf.py", "exec"), config)  # noqa: S102
+    return config
+
+
+def test_gunicorn_forks_preloaded_workers_in_production(monkeypatch):
+    """A killed worker is replaced by a fork of the loaded master (python -m bench restarts measures it)."""
+    monkeypatch.delenv("GUNICORN_PRELOAD", raising=False)
+    monkeypatch.setenv("CELERY_BROKER_URL", "redis://redis:6379/0")
+    config = gunicorn_config()
+    assert config["preload_app"] is True
+    assert callable(config["when_ready"])
+    # Without a broker the web process runs the in-process beat's thread: no fork from it.
+    monkeypatch.delenv("CELERY_BROKER_URL")
+    assert gunicorn_config()["preload_app"] is False

@@ -82,7 +82,8 @@ def test_compose_reorder_preview_and_publish(page, live_server, editor):
     assert [h.split("Shortlisted paper ")[1] for h in headings] == order
     preview.close()
 
-    # Publish as the editor; then the public page shows it.
+    # Publish as the editor (it asks first); then the public page shows it.
+    page.once("dialog", lambda dialog: dialog.accept())
     page.click("#publish-now")
     page.wait_for_selector("text=Published:")
     assert page.locator("#issue-status").inner_text() == "published"

@@ -49,3 +49,15 @@ def test_demo_authors_keep_their_order():
     call_command("load_demo")
     glm = Paper.objects.get(arxiv_id="2103.10360")
     assert [a.name for a in glm.ordered_authors()] == DEMO["papers"][0]["authors"]
+
+
+def test_demo_issue_period_covers_every_pick(client):
+    call_command("load_demo")
+    issue = Issue.objects.get(slug="april-2021")
+    submitted = [p.paper.submitted_at.date() for p in issue.picks.select_related("paper")]
+    # Hinton's part-whole paper is from 25 February: the period says so.
+    assert all(issue.period_start <= day <= issue.period_end for day in submitted)
+    assert min(submitted) == issue.period_start
+    html = client.get("/issues/april-2021/").content.decode()
+    assert "Papers from February 25 to March 31, 2021" in html
+    assert "Papers from March 1" not in html

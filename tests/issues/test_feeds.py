@@ -7,6 +7,7 @@ import pytest
 from django.core.management import call_command
 
 from issues.models import Issue
+from issues.templatetags.public_tags import fragments_to
 
 pytestmark = pytest.mark.django_db
 
@@ -31,9 +32,9 @@ def test_xml_feeds_parse_and_carry_the_whole_issue(client, demo, url):
     body = entry.content[0].value if "content" in entry else entry.description
     for pick in demo.picks.all():
         assert pick.paper.abs_url in body
-    # Full commentary: every pick's Why text, not a summary.
+    # Full commentary: every pick's Why text, not a summary (footnote links made absolute).
     for pick in demo.picks.all():
-        assert pick.why_html[:80] in body
+        assert fragments_to(pick.why_html, entry.link)[:80] in body
     assert 'href="http://127.0.0.1:8000/authors/jie-tang/"' in body
     assert entry.published_parsed[:3] == (2021, 4, 6)
 
@@ -57,7 +58,7 @@ def test_json_feed_1_1(client, demo):
     assert item["title"] == "April 2021" and item["summary"] == demo.subtitle
     assert item["date_published"].startswith("2021-04-06")
     for pick in demo.picks.all():
-        assert pick.key_insights_html[:80] in item["content_html"]
+        assert fragments_to(pick.key_insights_html, item["url"])[:80] in item["content_html"]
     assert "cs.CL" in item["tags"]
 
 

@@ -125,3 +125,46 @@ def test_save_issue_definitions_may_live_in_any_field(editor):
     )
     assert issue.references[0]["key"] == "o"
     assert issue.picks.get().why_html.count('href="#ref-1"') == 1
+
+
+def test_a_cited_paper_with_many_authors_is_first_author_et_al_everywhere(client, editor):
+    make_paper(
+        "2506.13585",
+        title="MiniMax-M1: Scaling Test-Time Compute Efficiently with Lightning Attention",
+        authors=[("MiniMax", ""), (":", ""), *((f"Author {n}", "") for n in range(1, 126))],
+        submitted_at=make_paper().submitted_at.replace(year=2025),
+    )
+    issue = _compose(
+        editor,
+        intro="Long context[^m1].\n\n[^m1]: arXiv:2506.13585",
+        picks=[("W.", "K.")],
+    )
+    issue = publish_issue(issue, by=editor)
+    expected = "“MiniMax-M1: Scaling Test-Time Compute Efficiently with Lightning Attention” by MiniMax et al., 2025."
+    assert issue.references[0]["text"] == expected
+    page = client.get(issue.get_absolute_url()).content.decode()
+    assert "by MiniMax et al., 2025." in page and "Author 2" not in page.split('id="ref-1"')[1]
+    api = client.get(f"/api/v1/issues/{issue.slug}/").json()
+    assert api["references"][0]["text"] == expected
+    client.force_login(editor)
+    markdown = client.get(f"/admin/issues/issue/{issue.pk}/export/md/").content.decode()
+    assert f"[^1]: arXiv:2506.13585 {expected}" in markdown
+    exported = client.get(f"/admin/issues/issue/{issue.pk}/export/json/").json()
+    assert exported["references"][0]["text"] == expected
+
+
+def test_three_authors_are_all_named_and_four_are_not(editor):
+    when = make_paper().submitted_at
+    make_paper(
+        "2101.00003",
+        title="Three",
+        authors=[("A One", ""), ("B Two", ""), ("C Three", "")],
+        submitted_at=when,
+    )
+    make_paper("2101.00004", title="Four", authors=[(n, "") for n in ("A One", "B Two", "C Three", "D Four")])
+    issue = _compose(
+        editor, intro="3[^a] 4[^b]\n\n[^a]: arXiv:2101.00003\n[^b]: arXiv:2101.00004", picks=[("W.", "K.")]
+    )
+    three, four = (ref["text"] for ref in issue.references)
+    assert three == "“Three” by A One, B Two, and C Three, 2021."
+    assert four == "“Four” by A One et al., 2021."

@@ -432,8 +432,10 @@ def test_the_tasks_are_thin_callers(harvest_settings, fake_arxiv, source, curato
     fake_arxiv.set_entries(entries_on(MON, 2) + [entry(MON, "2103.10360")])
     run_id = tasks.harvest_source(source.pk, since="2025-06-02", until="2025-06-02")
     assert HarvestRun.objects.get(pk=run_id).created_count == 3
-    [result] = tasks.fetch_papers(["arXiv:2103.10360"], user_id=curator.pk)
-    assert result["status"] == "unchanged"
+    run = harvest.create_fetch_run(["2103.10360"], by=curator, status=HarvestRun.Status.QUEUED)
+    assert tasks.fetch_papers(run.pk) == run.pk
+    run.refresh_from_db()
+    assert (run.status, run.unchanged_count) == ("succeeded", 1)
 
 
 def test_beat_runs_every_enabled_source(harvest_settings, fake_arxiv, source, monkeypatch):

@@ -57,7 +57,7 @@ def test_the_runs_list_links_to_coverage_and_add_papers(client, editor):
     assert "failed" in html
 
 
-def test_adding_papers_in_the_admin(client, curator, harvest_settings, fake_arxiv):
+def test_adding_papers_in_the_admin(client, curator, harvest_settings, fake_arxiv, arxiv_queue):
     fake_arxiv.set_entries(entries_on(date(2021, 3, 18), 1, arxiv_id="2103.10360"))
     client.force_login(curator)
 
@@ -68,8 +68,9 @@ def test_adding_papers_in_the_admin(client, curator, harvest_settings, fake_arxi
 
     assert response.status_code == 200
     html = response.content.decode()
-    assert "<td>https://arxiv.org/abs/2103.10360v1</td>" in html and "<td>created</td>" in html
+    assert "<td>https://arxiv.org/abs/2103.10360v1</td>" in html and "<td>queued</td>" in html
     assert "“not/an-id” is not an arXiv id" in html
+    arxiv_queue.work()  # the arxiv worker fetches it (tests/papers/test_request_papers.py has more)
     assert Paper.objects.filter(arxiv_id="2103.10360").exists()
     assert HarvestRun.objects.get(kind="fetch").requested_by == curator
 

@@ -4,10 +4,13 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from django.core.exceptions import PermissionDenied
+from django.test import Client
 from django.utils import timezone
+from rest_framework.test import APIClient
 
-from issues.models import Pick
-from tests.conftest import make_issue, make_paper
+from issues.models import Pick, Revision
+from issues.publishing import publish_issue, schedule_issue
+from tests.conftest import make_issue, make_paper, make_publisher
 from triage import decisions
 from triage.models import Candidate, SeenPaper, TriageDecision, TriageEvent, TriageNote, Vote
 
@@ -135,6 +138,87 @@ def test_editor_promotes_a_shortlisted_paper_to_the_next_pick(curator, editor):
     decisions.undo(issue, by=editor)
     assert not Pick.objects.filter(paper=paper).exists()
     assert paper in Candidate.objects.for_issue(issue)
+
+
+# Undo of a promote: through the pick removal path ----------------------------------------
+
+
+def promoted(issue, curator, editor):
+    """A paper shortlisted by ``curator`` and promoted to the issue's last pick by ``editor``."""
+    paper = make_paper()
+    decisions.shortlist(paper, issue, by=curator)
+    pick = decisions.promote_to_pick(paper, issue, by=editor)
+    return paper, pick
+
+
+def make_public(issue, status):
+    """Schedule or publish ``issue``, once its promoted pick has its commentary."""
+    Pick.objects.filter(issue=issue, why="").update(why="Why.", key_insights="Insight.")
+    if status == "published":
+        return publish_issue(issue, by=make_publisher())
+    return schedule_issue(issue, by=make_publisher(), publish_at=timezone.now() + timedelta(days=1))
+
+
+def undo_promote_via_queue_page(issue, editor):
+    """The queue page's action endpoint, as its script posts it; returns the answer."""
+    client = Client()
+    client.force_login(editor)
+    response = client.post(
+        f"/triage/issues/{issue.pk}/action/", {"action": "undo"}, HTTP_ACCEPT="application/json"
+    )
+    return response.status_code, response.json()
+
+
+def undo_promote_via_api(issue, editor, paper):
+    client = APIClient()
+    client.force_login(editor)
+    response = client.post(f"/api/v1/issues/{issue.slug}/candidates/{paper.arxiv_id}/undo/")
+    return response.status_code, response.json()
+
+
+@pytest.mark.parametrize("door", ["function", "queue page", "api"])
+def test_undoing_a_promote_on_a_draft_removes_the_pick_with_a_revision(curator, editor, door):
+    issue = make_issue(picks=2)
+    paper, pick = promoted(issue, curator, editor)
+    if door == "function":
+        undone = decisions.undo(issue, by=editor)
+        assert [e.action for e in undone] == ["promote"]
+    elif door == "queue page":
+        status, body = undo_promote_via_queue_page(issue, editor)
+        assert (status, body["ok"], body["papers"][0]["state"]) == (200, True, "shortlisted")
+    else:
+        status, body = undo_promote_via_api(issue, editor, paper)
+        assert (status, body["state"]) == (200, "shortlisted")
+    assert not Pick.objects.filter(pk=pick.pk).exists()
+    # Through editing.remove_pick: the removal is in the issue's history, text and all.
+    revision = Revision.objects.filter(issue=issue, object_type="pick", object_id=pick.pk).latest("pk")
+    assert revision.comment == f"removed pick 3 ({paper.arxiv_id})" and revision.user == editor
+    assert state_of(paper, issue) == "shortlisted"
+    assert paper in Candidate.objects.for_issue(issue)
+
+
+@pytest.mark.parametrize("status", ["scheduled", "published"])
+@pytest.mark.parametrize("door", ["function", "queue page", "api"])
+def test_undoing_a_promote_is_refused_once_the_issue_is_scheduled_or_published(curator, editor, status, door):
+    issue = make_issue(picks=1)
+    paper, pick = promoted(issue, curator, editor)
+    issue = make_public(issue, status)
+    if door == "function":
+        with pytest.raises(decisions.TriageError, match=f"in a {status} issue now; undo refused"):
+            decisions.undo(issue, by=editor)
+    elif door == "queue page":
+        code, body = undo_promote_via_queue_page(issue, editor)
+        assert code == 400 and f"in a {status} issue now; undo refused" in body["error"]
+        assert "remove it from the issue as a correction" in body["error"]
+    else:
+        code, body = undo_promote_via_api(issue, editor, paper)
+        assert code == 409 and f"in a {status} issue now; undo refused" in body["error"]["message"]
+    assert Pick.objects.filter(pk=pick.pk, issue=issue).exists()
+    assert not Revision.objects.filter(
+        object_type="pick", object_id=pick.pk, comment__startswith="removed"
+    ).exists()
+    # Still undoable later: the event is not marked undone by the refusal.
+    assert TriageEvent.objects.get(action="promote", paper=paper).undone is False
 
 
 @pytest.mark.parametrize(

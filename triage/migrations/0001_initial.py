@@ -26,12 +26,15 @@ OLD_INDEXES = {
 OLD_APP = {name: table.split("_", 1)[0] for name, table in OLD_TABLES.items()}
 
 
-def _move(apps, schema_editor, *, forwards):
+def _rename_tables(apps, schema_editor, *, forwards):
     for name, old_table in OLD_TABLES.items():
         model = apps.get_model("triage", name)
         new_table = model._meta.db_table
         source, target = (old_table, new_table) if forwards else (new_table, old_table)
         schema_editor.alter_db_table(model, source, target)
+
+
+def _rename_indexes(apps, schema_editor, *, forwards):
     for name, (old_name, new_name) in OLD_INDEXES.items():
         model = apps.get_model("triage", name)
         index = next(i for i in model._meta.indexes if i.name == new_name)
@@ -39,6 +42,18 @@ def _move(apps, schema_editor, *, forwards):
         old_index.name = old_name
         source, target = (old_index, index) if forwards else (index, old_index)
         schema_editor.rename_index(model, source, target)
+
+
+def _move(apps, schema_editor, *, forwards):
+    # SQLite cannot rename an index: it drops and re-creates it on the model's table, so the
+    # indexes move while the tables have the triage names (after the rename forwards, before it
+    # backwards).
+    if forwards:
+        _rename_tables(apps, schema_editor, forwards=True)
+        _rename_indexes(apps, schema_editor, forwards=True)
+    else:
+        _rename_indexes(apps, schema_editor, forwards=False)
+        _rename_tables(apps, schema_editor, forwards=False)
     # Permissions follow their content type, so the roles' grants carry over.
     ContentType = apps.get_model("contenttypes", "ContentType")
     for name, old_app in OLD_APP.items():
