@@ -253,6 +253,11 @@ _EXAMPLES = {
     415: ("unsupported_media_type", 'Unsupported media type "text/plain" in request.', {}),
     429: ("throttled", "Request was throttled. Expected available in 12 seconds.", {"retry_after": 12}),
     500: ("server_error", "The server failed to handle this request; the error was logged.", {}),
+    503: (
+        "unavailable",
+        "The database is not reachable right now; nothing was changed. Try again in a moment.",
+        {"retry_after": 30},
+    ),
 }
 _DESCRIPTIONS = {
     400: "Bad input: malformed JSON, a wrong type, an unknown field or an invalid parameter.",
@@ -266,6 +271,7 @@ _DESCRIPTIONS = {
     415: "The body is not `application/json`.",
     429: "Too many requests; retry after the `Retry-After` header's seconds.",
     500: "Unexpected server error.",
+    503: "The database is unreachable (an outage or a restart); retry after `Retry-After` seconds.",
 }
 
 
@@ -322,7 +328,7 @@ class ErrorDocumentingAutoSchema(AutoSchema):
 
     def _get_response_bodies(self, direction="response"):
         responses = super()._get_response_bodies(direction)
-        codes = [400, 401, 403, 404, 405, 406, 429, 500]
+        codes = [400, 401, 403, 404, 405, 406, 429, 500, 503]
         if self.method in ("POST", "PUT", "PATCH", "DELETE"):
             codes += [409, 413, 415]
         for code in codes:

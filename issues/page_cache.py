@@ -32,6 +32,7 @@ from django.core.cache import cache
 from django.db import connection
 from django.dispatch import receiver
 from django.http import HttpResponse, HttpResponseNotModified
+from django.urls import Resolver404, resolve
 from django.utils.cache import get_conditional_response, patch_cache_control, patch_vary_headers
 from django.utils.http import http_date, parse_http_date_safe
 
@@ -173,24 +174,33 @@ def _may_use_cache(request):
     )
 
 
+def _goes_to_a_cached_view(request):
+    """Whether ``request``'s URL is a view wrapped in ``cached_public_page``: nothing else (the
+    admin, the API, search, robots.txt, a 404) spends a query or a round trip on the cache."""
+    try:
+        match = resolve(request.path_info, getattr(request, "urlconf", None))
+    except Resolver404:
+        return False
+    return getattr(match.func, "cached_public_page", False)
+
+
 class PublicPageCacheMiddleware:
     """Serves cached public pages before sessions, CSRF and auth run, and stores new ones.
 
-    Sits right after WhiteNoise: a hit costs the version query and one cache
-    round trip, and answers a conditional GET with 304. Only responses of
-    views wrapped in ``cached_public_page`` are stored, with every header the
-    inner middleware added (the outer ones, security headers included, run on
-    hits too). Keys are the path, not the query string: no cached page reads
-    its query string, and ignoring it means "?x=random" cannot bust the cache.
+    Sits right after WhiteNoise: a hit costs the version query (and a Redis
+    round trip when this process has no copy), and answers a conditional GET
+    with 304. Only responses of views wrapped in ``cached_public_page`` are
+    stored, with every header the inner middleware added (the outer ones,
+    security headers included, run on hits too). Keys are the path, not the
+    query string: no cached page reads its query string, and ignoring it
+    means "?x=random" cannot bust the cache.
     """
-
-    SKIP_PREFIXES = ("/admin/", "/triage/", "/api/", "/static/", "/media/", "/preview/", "/search/")
 
     def __init__(self, get_response):
         self.get_response = get_response
 
     def __call__(self, request):
-        if not _may_use_cache(request) or request.path.startswith(self.SKIP_PREFIXES):
+        if not _may_use_cache(request) or not _goes_to_a_cached_view(request):
             return self.get_response(request)
         # The Host check Django makes on the way to a view (CommonMiddleware): a host that
         # is not allowed gets the same 400 here, before any cached page is answered.
@@ -241,6 +251,7 @@ def cached_public_page(view):
             patch_vary_headers(response, ["Cookie"])
         return conditional(request, response)
 
+    wrapper.cached_public_page = True
     return wrapper
 
 

@@ -11,7 +11,13 @@ from django.db.models.functions import Coalesce
 from django_filters import rest_framework as filters
 from django_filters.utils import translate_validation
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema, extend_schema_view
+from drf_spectacular.utils import (
+    OpenApiExample,
+    OpenApiParameter,
+    extend_schema,
+    extend_schema_field,
+    extend_schema_view,
+)
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
@@ -51,8 +57,8 @@ class CandidateSerializer(serializers.ModelSerializer):
     score = serializers.FloatField(
         source="score.score", allow_null=True, help_text="The ranker's score; null before scoring."
     )
-    explanation = serializers.DictField(
-        source="score.explanation", default=dict, help_text="Why the ranker scored it so."
+    explanation = serializers.SerializerMethodField(
+        help_text="Why the ranker scored it so; {} before scoring."
     )
     state = serializers.ChoiceField(
         source="queue_state", choices=STATES, help_text="Its state in this issue's queue."
@@ -79,6 +85,12 @@ class CandidateSerializer(serializers.ModelSerializer):
             "abs_url",
             "pdf_url",
         ]
+
+    @extend_schema_field({"type": "object", "additionalProperties": True})
+    def get_explanation(self, paper):
+        # No PaperScore row yet: select_related found none, and the attribute raises.
+        score = getattr(paper, "score", None)
+        return (score.explanation if score else None) or {}
 
     def get_authors(self, paper) -> list[str]:
         # Prefetched in arXiv's order (issues/api/views.py: ordered_authors).

@@ -268,7 +268,10 @@ class PaperViewSet(AddPapersMixin, PublicReadMixin, viewsets.ReadOnlyModelViewSe
         )
         if self.action == "retrieve":
             picks = (
-                Pick.objects.published().select_related("issue").order_by("-issue__published_at", "position")
+                Pick.objects.published()
+                .select_related("issue")
+                .only("position", "issue", "paper", *(f"issue__{name}" for name in ISSUE_REF_COLUMNS))
+                .order_by("-issue__published_at", "position")
             )
             papers = papers.prefetch_related(Prefetch("picks", queryset=picks, to_attr="published_picks"))
         return papers

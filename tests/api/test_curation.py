@@ -139,6 +139,9 @@ def test_candidates_are_ranked_with_score_explanation_and_state(as_curator, as_r
     assert ranked[:2] == [high.arxiv_id, low.arxiv_id]
     top = body["results"][0]
     assert (top["score"], top["explanation"], top["state"]) == (0.9, {"terms": ["x"]}, "new")
+    unscored = make_paper(submitted_at=datetime(2021, 3, 11, tzinfo=UTC))
+    last = as_curator.get("/api/v1/issues/draft-issue/candidates/?page_size=100").json()["results"][-1]
+    assert (last["arxiv_id"], last["score"], last["explanation"]) == (unscored.arxiv_id, None, {})
 
     def ids(query):
         return [

@@ -44,6 +44,11 @@ database = "none"
 # The token goes in a header; the session cookie is the other way in, not a missing parameter.
 with-security-parameters = false
 
+# A refusal for the state of an issue or a paper (409) is a rejection too: a request without
+# a body, valid on its own, can meet one.
+[checks.negative_data_rejection]
+expected-statuses = [400, 401, 403, 404, 405, 406, 409, 413, 415, 422]
+
 [phases.coverage]
 generate-duplicate-query-parameters = false
 unexpected-methods = ["DELETE", "TRACE"]
@@ -72,6 +77,13 @@ parameters = {{ "path.slug" = "{author}" }}
 [[operations]]
 include-operation-id = ["get_paper"]
 parameters = {{ "path.arxiv_id" = "{pick}" }}
+
+# The triage queue takes the queue page's dozen filters: every combination of them that the
+# coverage phase tries as valid input is tens of thousands of requests. Its invalid values are
+# still covered one by one here, and valid combinations by the examples and fuzzing phases.
+[[operations]]
+include-operation-id = ["list_candidates"]
+phases = {{ coverage = {{ generation = {{ mode = "negative" }} }} }}
 
 # Adding a paper to the database does not publish it: GET papers/<id>/ shows papers picked in
 # a published issue only, so the link schemathesis infers from the ids is not "the resource".

@@ -91,6 +91,12 @@ def test_query_strings_cannot_bust_the_cache(client, issue, django_assert_num_qu
         assert client.get(issue.get_absolute_url() + "?utm_source=x&r=123").status_code == 200
 
 
+def test_pages_that_are_never_cached_never_ask_for_the_version(client, issue, django_assert_num_queries):
+    with django_assert_num_queries(0):
+        assert client.get("/robots.txt").status_code == 200
+        assert client.get("/no-such-page/").status_code == 404
+
+
 @pytest.mark.parametrize("url", ["/sitemap.xml", "/", "/issues/cached/", "/feeds/atom.xml"])
 def test_a_host_django_refuses_is_refused_by_cached_pages_too(client, issue, url):
     assert client.get(url).status_code == 200  # now cached
