@@ -4,15 +4,17 @@ The publication version is one row in the database (``PublicationVersion``).
 The functions that change what readers can see replace it in the same
 transaction as the change: publishing and unpublishing (issues/publishing.py,
 scheduled publication included), corrections to a published issue's fields,
-picks, order and figures (issues/editing.py, issues/figures.py), and a
-harvest bringing a new version of a paper some published issue picked (the
-``papers_updated`` signal, below). Drafts, reviews, scheduled issues not yet
+picks, order and figures (issues/editing.py, issues/figures.py), and the
+papers app's ``papers_updated`` signal when it touches a paper some
+published issue picked (a harvest bringing a new version, an editor's links,
+an author renamed in the admin; below). Drafts, reviews, scheduled issues not yet
 out and previews never touch it. So every cached answer is invalidated at
 once, without knowing which pages showed the changed issue (home, archive,
 feeds, paper and author pages, the API…).
 
 Every request reads the version first (one small query) and may only be
-answered with an entry stored under that version. Nothing about
+answered with an entry stored under that version, from this process's own
+copies or from Redis. Nothing about
 invalidation is ever sent to Redis, so nothing can be lost there: a Redis
 that was down, frozen or restarted with its old data during a change holds
 entries under versions no request asks for any more. Redis only makes pages
@@ -263,9 +265,10 @@ def set_last_modified(response, when):
 
 @receiver(papers_updated, dispatch_uid="page-cache-papers-updated")
 def _on_papers_updated(sender, paper_ids, **kwargs):
-    """A harvest brought new arXiv versions: readers see them where a published issue picked one.
+    """Papers changed (a harvest's new arXiv versions, an editor's links, an author's name):
+    readers see it at once wherever a published issue picked one of them.
 
-    Sent inside the harvest's transaction, so the bump commits with the new versions.
+    Sent inside the transaction that changed them, so the bump commits with the change.
     """
     published = Pick.objects.published()
     for start in range(0, len(paper_ids), 500):

@@ -55,7 +55,11 @@ def issue_detail(request, slug):
     issue = page_issue(slug, include_unpublished=_is_staff(request))
     if issue is None:
         raise Http404("No published issue at this address.")
-    context = {"issue": issue, "canonical": _canonical(issue.get_absolute_url()), **page_context(issue, version)}
+    context = {
+        "issue": issue,
+        "canonical": _canonical(issue.get_absolute_url()),
+        **page_context(issue, version),
+    }
     response = render(request, "issues/issue_detail.html", context)
     return set_last_modified(response, issue.updated_at if issue.is_published else None)
 
