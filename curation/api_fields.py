@@ -58,22 +58,22 @@ class UTCDateTimeField(serializers.DateTimeField):
 
 @extend_schema_field(OpenApiTypes.URI)
 class SiteURLField(serializers.Field):
-    """The public URL of an object, from SITE_URL and its URL name's template (read-only).
+    """The public URL of an object, from SITE_URL and its URL name (read-only).
 
-    ``SiteURLField("issues:issue", "slug")`` links an issue by its ``slug``;
-    ``lookup`` follows relations when the value lives elsewhere (``"issue.slug"``).
+    ``url = SiteURLField("issues:issue", "slug")`` links an issue by its ``slug``.
     """
 
-    def __init__(self, url_name, kwarg, *, lookup=None, **kwargs):
+    def __init__(self, url_name, kwarg, **kwargs):
+        kwargs.setdefault("source", kwarg)
         kwargs["read_only"] = True
-        kwargs["source"] = "*"
         super().__init__(**kwargs)
         self.url_name = url_name
         self.kwarg = kwarg
-        self.lookup = (lookup or kwarg).split(".")
+        self.template = None
 
-    def to_representation(self, instance):
-        value = instance
-        for attribute in self.lookup:
-            value = getattr(value, attribute)
-        return public_url(self.url_name, self.kwarg, value)
+    def to_representation(self, value):
+        # DRF builds fields anew for each request: the template is made once per request,
+        # not once per row, and follows a changed SITE_URL.
+        if self.template is None:
+            self.template = f"{settings.SITE_URL}{_path_template(self.url_name, self.kwarg)}"
+        return self.template.format(value)
