@@ -14,8 +14,8 @@ says what clients will really get.
 
 import logging
 
+from django.core.exceptions import NON_FIELD_ERRORS, RequestDataTooBig, SuspiciousOperation, TooManyFieldsSent
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
-from django.core.exceptions import RequestDataTooBig, SuspiciousOperation, TooManyFieldsSent
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
@@ -97,7 +97,11 @@ def _as_api_exception(exc):
         # The change functions name the field when there is one: keep it for clients.
         if hasattr(exc, "error_dict"):
             return exceptions.ValidationError(
-                {field: list(errors) for field, errors in exc.message_dict.items()}
+                {
+                    # Django's "__all__" is DRF's non_field_errors: the message then names no field.
+                    ("non_field_errors" if field == NON_FIELD_ERRORS else field): list(errors)
+                    for field, errors in exc.message_dict.items()
+                }
             )
         return exceptions.ValidationError(exc.messages)
     return exc

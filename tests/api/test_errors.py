@@ -200,6 +200,8 @@ def test_validation_errors_of_the_change_functions_keep_their_field():
     assert response.status_code == 400
     assert response.data["error"]["details"] == {"fields": {"slug": ["The slug is frozen."]}}
     assert response.data["error"]["message"] == "slug: The slug is frozen."
+    whole = api_exception_handler(ValidationError({"__all__": "Not every pick."}), {})
+    assert whole.data["error"]["message"] == "Not every pick."
     plain = api_exception_handler(ValidationError("Not every pick."), {})
     assert plain.data["error"]["details"] == {"problems": ["Not every pick."]}
 
