@@ -9,11 +9,15 @@ Two baselines per figure:
   they come (fewer fields, no nesting): the yardstick of the cached API.
 - ``/bench/document/…``: a plain Django view that builds the **same JSON
   document** as the API (same fields, nesting, links, cursor links) from
-  ``.values()`` queries, by hand: the yardstick of an API cache miss. bench/api.py
-  checks that it equals the API's answer before measuring.
+  ``.values()`` queries, by hand, linking with ``reverse()`` as the site's views
+  do: the yardstick of an API cache miss. bench/api.py checks that it equals
+  the API's answer before measuring.
+- ``/bench/templated/…``: the same view with its links hand-optimized as the
+  API's are (``reverse()`` once per URL name): reported for information.
 """
 
 import base64
+import functools
 from datetime import UTC
 from urllib.parse import urlencode
 
@@ -110,18 +114,23 @@ def _iso(value):
     return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ") if value else None
 
 
-def _template(name, kwarg):
-    return settings.SITE_URL + reverse(name, kwargs={kwarg: "__value__"}).replace("__value__", "{}")
+def reversed_link(name, value):
+    """As the site's plain views link: reverse() (STYLE.md), absolute with SITE_URL."""
+    return settings.SITE_URL + reverse(name, args=[value])
 
 
-def _documents(rows, *, with_issue):
+@functools.lru_cache(maxsize=16)
+def _template(name):
+    return settings.SITE_URL + reverse(name, args=["__value__"]).replace("__value__", "{}")
+
+
+def templated_link(name, value):
+    """The hand-optimized way: reverse() once per URL name, then format (as the API does)."""
+    return _template(name).format(value)
+
+
+def _documents(rows, *, with_issue, link):
     """The API's pick objects for ``.values()`` rows: authors and figures in one query each."""
-    issue_url, paper_url, paper_api = (
-        _template("issues:issue", "slug"),
-        _template("issues:paper", "arxiv_id"),
-        _template("api:paper-detail", "arxiv_id"),
-    )
-    author_url, author_api = _template("issues:author", "slug"), _template("api:author-detail", "slug")
     authors = {row["paper_id"]: [] for row in rows}
     for paper_id, slug, name in (
         Authorship.objects.filter(paper_id__in=list(authors))
@@ -129,7 +138,12 @@ def _documents(rows, *, with_issue):
         .values_list("paper_id", "author__slug", "author__name")
     ):
         authors[paper_id].append(
-            {"slug": slug, "name": name, "url": author_url.format(slug), "api_url": author_api.format(slug)}
+            {
+                "slug": slug,
+                "name": name,
+                "url": link("issues:author", slug),
+                "api_url": link("api:author-detail", slug),
+            }
         )
     figures = {row["id"]: [] for row in rows}
     for figure in (
@@ -156,7 +170,7 @@ def _documents(rows, *, with_issue):
             document["issue"] = {
                 "slug": row["issue__slug"],
                 "title": row["issue__title"],
-                "url": issue_url.format(row["issue__slug"]),
+                "url": link("issues:issue", row["issue__slug"]),
                 "published_at": _iso(row["issue__published_at"]),
             }
         document.update(
@@ -179,8 +193,8 @@ def _documents(rows, *, with_issue):
                     "code_url": row["paper__code_url"],
                     "project_url": row["paper__project_url"],
                     "has_code": bool(row["paper__code_url"]),
-                    "url": paper_url.format(arxiv_id),
-                    "api_url": paper_api.format(arxiv_id),
+                    "url": link("issues:paper", arxiv_id),
+                    "api_url": link("api:paper-detail", arxiv_id),
                     "abs_url": f"https://arxiv.org/abs/{arxiv_id}",
                     "pdf_url": f"https://arxiv.org/pdf/{arxiv_id}",
                 },
@@ -192,7 +206,7 @@ def _documents(rows, *, with_issue):
                 "code_url": row["code_url"] or row["paper__code_url"],
                 "demo_url": row["demo_url"],
                 "figures": figures[row["id"]],
-                "url": f"{issue_url.format(row['issue__slug'])}#pick-{row['position']}",
+                "url": f"{link('issues:issue', row['issue__slug'])}#pick-{row['position']}",
                 "updated_at": _iso(row["updated_at"]),
             }
         )
@@ -200,7 +214,7 @@ def _documents(rows, *, with_issue):
     return documents
 
 
-def document_picks(request):
+def document_picks(request, link=reversed_link):
     """/api/v1/picks/?page_size=50, first page, by hand: the same document, cursor links included."""
     rows = list(
         Pick.objects.published()
@@ -226,10 +240,12 @@ def document_picks(request):
         cursor = base64.b64encode(urlencode(tokens).encode()).decode()
         query = urlencode(sorted({**request.GET.dict(), "cursor": cursor}.items()))
         next_link = f"{settings.SITE_URL}/api/v1/picks/?{query}"
-    return JsonResponse({"next": next_link, "previous": None, "results": _documents(page, with_issue=True)})
+    return JsonResponse(
+        {"next": next_link, "previous": None, "results": _documents(page, with_issue=True, link=link)}
+    )
 
 
-def document_issue(request, slug):
+def document_issue(request, slug, link=reversed_link):
     """/api/v1/issues/<slug>/ by hand: the same document."""
     issue = (
         Issue.objects.published()
@@ -266,13 +282,13 @@ def document_issue(request, slug):
         "published_at": _iso(issue["published_at"]),
         "updated_at": _iso(issue["updated_at"]),
         "pick_count": len(rows),
-        "url": _template("issues:issue", "slug").format(slug),
-        "api_url": _template("api:issue-detail", "slug").format(slug),
+        "url": link("issues:issue", slug),
+        "api_url": link("api:issue-detail", slug),
         "intro": issue["intro"],
         "intro_html": issue["intro_html"],
         "outro": issue["outro"],
         "outro_html": issue["outro_html"],
-        "picks": _documents(rows, with_issue=False),
+        "picks": _documents(rows, with_issue=False, link=link),
         "references": [
             {
                 "number": reference.get("number"),
@@ -293,5 +309,7 @@ urlpatterns = [
     path("bench/values/issues/<slug:slug>/", values_issue),
     path("bench/document/picks/", document_picks),
     path("bench/document/issues/<slug:slug>/", document_issue),
+    path("bench/templated/picks/", document_picks, {"link": templated_link}),
+    path("bench/templated/issues/<slug:slug>/", document_issue, {"link": templated_link}),
     *product_urlpatterns,
 ]

@@ -247,7 +247,9 @@ class HarvestRun(models.Model):
         ordering = ["-started_at"]
         constraints = [
             models.CheckConstraint(
-                condition=models.Q(status__in=["queued", "running", "succeeded", "partial", "failed", "skipped"]),
+                condition=models.Q(
+                    status__in=["queued", "running", "succeeded", "partial", "failed", "skipped"]
+                ),
                 name="harvestrun_status_valid",
             ),
         ]

@@ -5,44 +5,70 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('papers', '0006_ranker_models_move_to_triage_app'),
+        ("papers", "0006_ranker_models_move_to_triage_app"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.RemoveConstraint(
-            model_name='harvestrun',
-            name='harvestrun_status_valid',
+            model_name="harvestrun",
+            name="harvestrun_status_valid",
         ),
         migrations.AddField(
-            model_name='harvestrun',
-            name='entry_problems',
-            field=models.JSONField(blank=True, default=list, help_text='The first skipped or trimmed entries, with the reason.'),
+            model_name="harvestrun",
+            name="entry_problems",
+            field=models.JSONField(
+                blank=True, default=list, help_text="The first skipped or trimmed entries, with the reason."
+            ),
         ),
         migrations.AddField(
-            model_name='harvestrun',
-            name='heartbeat_at',
-            field=models.DateTimeField(blank=True, help_text='Last sign of life of the worker running it; a running run whose heartbeat stops is marked failed (interrupted) by the reaper.', null=True),
+            model_name="harvestrun",
+            name="heartbeat_at",
+            field=models.DateTimeField(
+                blank=True,
+                help_text="Last sign of life of the worker running it; a running run whose heartbeat stops is marked failed (interrupted) by the reaper.",
+                null=True,
+            ),
         ),
         migrations.AddField(
-            model_name='harvestrun',
-            name='skipped_entries',
-            field=models.PositiveIntegerField(default=0, help_text='Entries arXiv sent that could not be used (bad id, bad date…): not imported.'),
+            model_name="harvestrun",
+            name="skipped_entries",
+            field=models.PositiveIntegerField(
+                default=0,
+                help_text="Entries arXiv sent that could not be used (bad id, bad date…): not imported.",
+            ),
         ),
         migrations.AddField(
-            model_name='harvestrun',
-            name='trimmed_entries',
-            field=models.PositiveIntegerField(default=0, help_text='Entries imported with a field cut to its limit (a title of megabytes…).'),
+            model_name="harvestrun",
+            name="trimmed_entries",
+            field=models.PositiveIntegerField(
+                default=0, help_text="Entries imported with a field cut to its limit (a title of megabytes…)."
+            ),
         ),
         migrations.AlterField(
-            model_name='harvestrun',
-            name='status',
-            field=models.CharField(choices=[('queued', 'queued'), ('running', 'running'), ('succeeded', 'succeeded'), ('partial', 'partial'), ('failed', 'failed'), ('skipped', 'skipped')], default='running', max_length=12),
+            model_name="harvestrun",
+            name="status",
+            field=models.CharField(
+                choices=[
+                    ("queued", "queued"),
+                    ("running", "running"),
+                    ("succeeded", "succeeded"),
+                    ("partial", "partial"),
+                    ("failed", "failed"),
+                    ("skipped", "skipped"),
+                ],
+                default="running",
+                max_length=12,
+            ),
         ),
         migrations.AddConstraint(
-            model_name='harvestrun',
-            constraint=models.CheckConstraint(condition=models.Q(('status__in', ['queued', 'running', 'succeeded', 'partial', 'failed', 'skipped'])), name='harvestrun_status_valid'),
+            model_name="harvestrun",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    ("status__in", ["queued", "running", "succeeded", "partial", "failed", "skipped"])
+                ),
+                name="harvestrun_status_valid",
+            ),
         ),
     ]

@@ -216,6 +216,8 @@ def test_bad_queue_filters_are_400s(as_curator, draft):
         ("date_to=yesterday", "date_to"),
         ("unseen=1", "unseen"),
     ]:
-        error = assert_error(as_curator.get(f"/api/v1/issues/draft-issue/candidates/?{query}"), 400, "invalid")
+        error = assert_error(
+            as_curator.get(f"/api/v1/issues/draft-issue/candidates/?{query}"), 400, "invalid"
+        )
         assert name in error["details"]["fields"], query
     assert as_curator.get("/api/v1/issues/draft-issue/candidates/?watch=false&code=true").status_code == 200
